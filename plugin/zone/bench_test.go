@@ -1,0 +1,107 @@
+package zone
+
+import (
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/dyndns/dyndns/plugin/rotate"
+	"github.com/miekg/dns"
+)
+
+// bigZone builds a zone of n hosts spread over 100 services.
+func bigZone(b *testing.B, n int) *Zone {
+	b.Helper()
+	z := New("example.org.", services{})
+	_, _, err := z.Update(func(tx *Txn) error {
+		for _, rr := range DefaultApex("example.org.") {
+			if err := tx.Insert(rr); err != nil {
+				return err
+			}
+		}
+		for i := range n {
+			name := fmt.Sprintf("h%d-svc%d-sfo-prod.example.org.", i, i%100)
+			rr := &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+				A: net.IPv4(10, byte(i>>16), byte(i>>8), byte(i))}
+			if err := tx.Insert(rr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return z
+}
+
+var sizes = []int{1_000, 100_000}
+
+func BenchmarkLookup(b *testing.B) {
+	for _, n := range sizes {
+		z := bigZone(b, n)
+		qname := fmt.Sprintf("h%d-svc7-sfo-prod.example.org.", n/2+7)
+		b.Run(fmt.Sprintf("names=%d", n), func(b *testing.B) {
+			m := new(dns.Msg)
+			m.Answer = make([]dns.RR, 0, 4)
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Answer = m.Answer[:0]
+				z.Current().Lookup(m, qname, dns.TypeA, rotate.Cyclic)
+			}
+		})
+	}
+}
+
+func BenchmarkLookupParallel(b *testing.B) {
+	z := bigZone(b, 100_000)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		m := new(dns.Msg)
+		m.Answer = make([]dns.RR, 0, 4)
+		for pb.Next() {
+			m.Answer = m.Answer[:0]
+			z.Current().Lookup(m, "h50007-svc7-sfo-prod.example.org.", dns.TypeA, rotate.Cyclic)
+		}
+	})
+}
+
+// BenchmarkUpdateHost renumbers one host: the cost must not grow with the zone
+// (only the host's path and its service are copied).
+func BenchmarkUpdateHost(b *testing.B) {
+	for _, n := range sizes {
+		z := bigZone(b, n)
+		name := fmt.Sprintf("h%d-svc7-sfo-prod.example.org.", n/2+7)
+		b.Run(fmt.Sprintf("names=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				rr := &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+					A: net.IPv4(172, 16, byte(i>>8), byte(i))}
+				if _, _, err := z.Update(func(tx *Txn) error { tx.Set(name, dns.TypeA, []dns.RR{rr}); return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkUpdatePlainName changes a name that derives nothing.
+func BenchmarkUpdatePlainName(b *testing.B) {
+	for _, n := range sizes {
+		z := bigZone(b, n)
+		b.Run(fmt.Sprintf("names=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				i++
+				name := fmt.Sprintf("plain%d.example.org.", i%1000)
+				rr := &dns.TXT{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeTXT, Class: dns.ClassINET, Ttl: 60}, Txt: []string{"x"}}
+				if _, _, err := z.Update(func(tx *Txn) error { tx.Set(name, dns.TypeTXT, []dns.RR{rr}); return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,63 @@
+package zone
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Insert adds rr as a zone file load does: the owner is lower-cased, a
+// duplicate is ignored, a record whose TTL differs from its set's takes the
+// set's TTL (as BIND does when loading), and a CNAME beside other data or an
+// SOA below the apex is an error.
+func (t *Txn) Insert(rr dns.RR) error {
+	h := rr.Header()
+	h.Name = strings.ToLower(h.Name)
+	if !dns.IsSubDomain(t.origin, h.Name) {
+		return fmt.Errorf("%s is outside zone %s", h.Name, t.origin)
+	}
+	if h.Rrtype == dns.TypeSOA && h.Name != t.origin {
+		return fmt.Errorf("SOA at %s is not at the apex %s", h.Name, t.origin)
+	}
+	if n := t.Node(h.Name); n != nil {
+		hasCNAME := n.Own(dns.TypeCNAME) != nil
+		others := len(n.own) > 0 && !(len(n.own) == 1 && hasCNAME)
+		if (h.Rrtype == dns.TypeCNAME && others) || (h.Rrtype != dns.TypeCNAME && hasCNAME) {
+			return fmt.Errorf("CNAME and other data at %s", h.Name)
+		}
+		if h.Rrtype == dns.TypeSOA && n.Own(dns.TypeSOA) != nil {
+			return fmt.Errorf("second SOA at %s", h.Name)
+		}
+	}
+	old := t.Own(h.Name, h.Rrtype)
+	if containsRR(old, rr) {
+		return nil
+	}
+	if len(old) > 0 {
+		h.Ttl = old[0].Header().Ttl
+	}
+	t.Set(h.Name, h.Rrtype, append(old[:len(old):len(old)], rr))
+	return nil
+}
+
+// DefaultApex returns the records a zone starts with when it has no zone
+// file: an SOA and one NS, ns1 under the apex. The operator adds the name
+// server's address (or provides a zone file) for a delegation to work.
+func DefaultApex(origin string) []dns.RR {
+	soa := &dns.SOA{
+		Hdr:     dns.RR_Header{Name: origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 3600},
+		Ns:      dns.Fqdn("ns1." + origin),
+		Mbox:    dns.Fqdn("hostmaster." + origin),
+		Serial:  1,
+		Refresh: 3600,
+		Retry:   600,
+		Expire:  604800,
+		Minttl:  60,
+	}
+	ns := &dns.NS{
+		Hdr: dns.RR_Header{Name: origin, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 3600},
+		Ns:  soa.Ns,
+	}
+	return []dns.RR{soa, ns}
+}

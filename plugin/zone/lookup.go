@@ -1,0 +1,151 @@
+package zone
+
+import (
+	"strings"
+
+	"github.com/dyndns/dyndns/plugin/rotate"
+	"github.com/miekg/dns"
+)
+
+// maxChain bounds how many in-zone CNAMEs one answer follows (as BIND's and
+// the file plugin's limit), so a CNAME loop ends.
+const maxChain = 8
+
+// Lookup answers qname/qtype (qname lower case, at or below the apex) from
+// this version, as an authoritative server (RFC 1034 §4.3.2): it sets m's
+// Rcode, Authoritative, Answer, Ns and Extra. Answer RRsets are ordered by
+// order; stored data is never reordered or modified.
+//
+// Deliberate choices, as BIND's: ANY is answered with every RRset at the name
+// (put the any plugin in front for RFC 8482 answers); CNAMEs are followed
+// inside this zone only; a CNAME chain that runs into a delegation stops there.
+func (v *Version) Lookup(m *dns.Msg, qname string, qtype uint16, order rotate.Order) {
+	m.Authoritative = true
+	if v.soa == nil {
+		m.Rcode = dns.RcodeServerFailure
+		return
+	}
+	var buf, wbuf [256]byte
+	for hop := 0; ; hop++ {
+		key := appendKey(buf[:0], qname, v.origin)
+		f := v.find(key, qtype == dns.TypeDS)
+		if f.cut != nil {
+			if hop == 0 {
+				v.referral(m, f.cut)
+			}
+			return
+		}
+		node, owner := f.node, ""
+		if node == nil {
+			wkey := append(append(wbuf[:0], key[:f.enclosure]...), '*', 0)
+			node, _ = v.tree.Root().Get(wkey)
+			if node == nil {
+				m.Rcode = dns.RcodeNameError
+				m.Ns = append(m.Ns, v.negSOA)
+				return
+			}
+			owner = qname // RFC 4592: synthesise from the source of synthesis
+		}
+		if cname := node.RRset(dns.TypeCNAME); cname != nil && qtype != dns.TypeCNAME && qtype != dns.TypeANY {
+			m.Answer = appendSet(m.Answer, cname, order, owner)
+			target := strings.ToLower(cname.RRs[0].(*dns.CNAME).Target)
+			if hop+1 >= maxChain || !inZone(target, v.origin) {
+				return
+			}
+			qname = target
+			continue
+		}
+		if qtype == dns.TypeANY && len(node.sets) > 0 {
+			for _, s := range node.sets {
+				m.Answer = appendSet(m.Answer, s, order, owner)
+			}
+			return
+		}
+		if s := node.RRset(qtype); s != nil {
+			m.Answer = appendSet(m.Answer, s, order, owner)
+			return
+		}
+		m.Ns = append(m.Ns, v.negSOA) // NODATA, empty non-terminals included
+		return
+	}
+}
+
+// found is what one walk down the tree towards a name learns.
+type found struct {
+	node      *Node // the name itself, nil when it does not exist
+	cut       *Node // the highest delegation (non-apex NS) at or above it
+	enclosure int   // key length of the closest existing ancestor (the closest encloser)
+}
+
+// find walks from the apex towards key, one label at a time. A delegation at
+// the name itself does not count when ds is set: DS at a cut is the parent's
+// data (RFC 4035 §3.1.4.1).
+func (v *Version) find(key []byte, ds bool) found {
+	root := v.tree.Root()
+	var f found
+	for i := 0; i < len(key); i++ {
+		if key[i] != 0 {
+			continue
+		}
+		n, ok := root.Get(key[:i+1])
+		if !ok {
+			return f
+		}
+		last := i+1 == len(key)
+		if n.RRset(dns.TypeNS) != nil && !(last && ds) {
+			f.cut = n
+			return f
+		}
+		f.enclosure = i + 1
+		if last {
+			f.node = n
+		}
+	}
+	if len(key) == 0 {
+		f.node, _ = root.Get(key)
+	}
+	return f
+}
+
+// referral answers with the delegation's NS RRset and the glue addresses
+// this zone holds for its targets, without AA (RFC 1034 §4.3.2 step 3b).
+func (v *Version) referral(m *dns.Msg, cut *Node) {
+	m.Authoritative = false
+	ns := cut.RRset(dns.TypeNS)
+	m.Ns = append(m.Ns, ns.RRs...)
+	for _, rr := range ns.RRs {
+		target := strings.ToLower(rr.(*dns.NS).Ns)
+		if !inZone(target, v.origin) {
+			continue
+		}
+		if n := v.Node(target); n != nil {
+			for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
+				if s := n.RRset(t); s != nil {
+					m.Extra = append(m.Extra, s.RRs...)
+				}
+			}
+		}
+	}
+}
+
+// appendSet appends s to dst in the given order; with an owner (wildcard
+// synthesis), the appended records are copies carrying that owner name.
+func appendSet(dst []dns.RR, s *RRset, order rotate.Order, owner string) []dns.RR {
+	start := len(dst)
+	dst = order.Append(dst, s.RRs, &s.Next)
+	if owner != "" {
+		for i := start; i < len(dst); i++ {
+			c := dns.Copy(dst[i])
+			c.Header().Name = owner
+			dst[i] = c
+		}
+	}
+	return dst
+}
+
+// inZone reports whether name (lower case) is at or below origin. Unlike
+// dns.IsSubDomain it does not allocate, which matters on the query path.
+func inZone(name, origin string) bool {
+	return name == origin || origin == "." ||
+		(strings.HasSuffix(name, origin) && name[len(name)-len(origin)-1] == '.')
+}

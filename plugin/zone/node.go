@@ -1,0 +1,88 @@
+package zone
+
+import "github.com/miekg/dns"
+
+// Node is one owner name of a zone version. Nodes are immutable once
+// published; a transaction changes a name by storing a new Node.
+//
+// A node without data is an empty non-terminal: it exists because names
+// below it do (children > 0), which is what answers (NODATA, wildcards) and
+// prerequisites ("not in use") need to know.
+type Node struct {
+	name     string
+	own      []*RRset // explicit data, as added by zone files and UPDATEs
+	derived  []*RRset // A/AAAA derived from hosts, at service names
+	sets     []*RRset // what is served: own merged with derived, sorted by type
+	children int      // names directly below this one
+}
+
+// Name is the owner name, lower case, fully qualified.
+func (n *Node) Name() string { return n.name }
+
+// Sets returns the served RRsets, sorted by type. Callers must not modify them.
+func (n *Node) Sets() []*RRset { return n.sets }
+
+// RRset returns the served RRset of type t, or nil.
+func (n *Node) RRset(t uint16) *RRset { return findSet(n.sets, t) }
+
+// Own returns the explicit records of type t (derived records excluded).
+func (n *Node) Own(t uint16) []dns.RR {
+	if s := findSet(n.own, t); s != nil {
+		return s.RRs
+	}
+	return nil
+}
+
+// OwnSets returns the explicit RRsets, sorted by type.
+func (n *Node) OwnSets() []*RRset { return n.own }
+
+// InUse reports whether the name owns any record (RFC 2136 §2.4.4): an empty
+// non-terminal is not in use.
+func (n *Node) InUse() bool { return n != nil && len(n.sets) > 0 }
+
+// clone returns a shallow copy for a transaction to change.
+func (n *Node) clone() *Node {
+	c := *n
+	return &c
+}
+
+// serve recomputes the served sets from own and derived data. An explicit
+// CNAME wins over derived addresses; explicit and derived records of one type
+// are merged without duplicates into one set whose TTL is the lowest of the
+// two (RFC 2181 §5.2 wants one TTL per RRset).
+func (n *Node) serve() {
+	if len(n.derived) == 0 || findSet(n.own, dns.TypeCNAME) != nil {
+		n.sets = n.own
+		return
+	}
+	sets := n.own
+	for _, d := range n.derived {
+		o := findSet(n.own, d.Type())
+		if o == nil {
+			sets = withSet(sets, d.Type(), d.RRs)
+			continue
+		}
+		ttl := min(o.TTL(), d.TTL())
+		merged := make([]dns.RR, 0, len(o.RRs)+len(d.RRs))
+		for _, rr := range o.RRs {
+			merged = append(merged, withTTL(rr, ttl))
+		}
+		for _, rr := range d.RRs {
+			if !containsRR(merged, rr) {
+				merged = append(merged, withTTL(rr, ttl))
+			}
+		}
+		sets = withSet(sets, d.Type(), merged)
+	}
+	n.sets = sets
+}
+
+// withTTL returns rr, or a copy of it with the given TTL.
+func withTTL(rr dns.RR, ttl uint32) dns.RR {
+	if rr.Header().Ttl == ttl {
+		return rr
+	}
+	c := dns.Copy(rr)
+	c.Header().Ttl = ttl
+	return c
+}

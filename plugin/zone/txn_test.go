@@ -1,0 +1,223 @@
+package zone
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/dyndns/dyndns/plugin/rotate"
+	"github.com/miekg/dns"
+)
+
+// answer returns the sorted answer strings for a query.
+func answer(z *Zone, qname string, qtype uint16) []string {
+	m := new(dns.Msg)
+	z.Current().Lookup(m, qname, qtype, rotate.Fixed)
+	return strs(m.Answer, true)
+}
+
+func set(t *testing.T, z *Zone, name string, typ uint16, rrs ...string) {
+	t.Helper()
+	var recs []dns.RR
+	for _, s := range rrs {
+		recs = append(recs, mustRR(t, s))
+	}
+	if _, _, err := z.Update(func(tx *Txn) error { tx.Set(name, typ, recs); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDerivedFollowsHosts(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	web := "web.example.org."
+	host := "cyberdyne-web-sfo-prod.example.org."
+
+	set(t, z, host, dns.TypeA, host+" 300 IN A 13.37.1.9")
+	if got, want := answer(z, web, dns.TypeA), []string{web + " 300 IN A 13.37.1.2", web + " 300 IN A 13.37.1.9"}; !slices.Equal(got, want) {
+		t.Errorf("after renumber: %q, want %q", got, want)
+	}
+
+	set(t, z, host, dns.TypeA)
+	if got, want := answer(z, web, dns.TypeA), []string{web + " 300 IN A 13.37.1.2"}; !slices.Equal(got, want) {
+		t.Errorf("after host left: %q, want %q", got, want)
+	}
+
+	set(t, z, "techcom-web-sfo-prod.example.org.", dns.TypeA)
+	set(t, z, "techcom-web-sfo-prod.example.org.", dns.TypeAAAA)
+	if n := z.Current().Node(web); n != nil {
+		t.Errorf("service name still exists with %v after every host left", n.Sets())
+	}
+}
+
+func TestDerivedMergesWithExplicit(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	web := "web.example.org."
+	// The seed clients also add the service record by hand: it must not be doubled.
+	set(t, z, web, dns.TypeA, web+" 60 IN A 13.37.1.1", web+" 60 IN A 10.0.0.1")
+	want := []string{web + " 60 IN A 10.0.0.1", web + " 60 IN A 13.37.1.1", web + " 60 IN A 13.37.1.2"}
+	if got := answer(z, web, dns.TypeA); !slices.Equal(got, want) {
+		t.Errorf("merged: %q, want %q", got, want)
+	}
+	set(t, z, web, dns.TypeCNAME, web+" 60 IN CNAME www.example.org.")
+	set(t, z, web, dns.TypeA)
+	got := answer(z, web, dns.TypeA)
+	if len(got) != 3 || got[0] != web+" 60 IN CNAME www.example.org." {
+		t.Errorf("explicit CNAME must win over derived records, got %q", got)
+	}
+}
+
+func TestDerivedTTLIsLowest(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	h := "techcom-web-sfo-prod.example.org."
+	set(t, z, h, dns.TypeA, h+" 30 IN A 13.37.1.2")
+	for _, s := range answer(z, "web.example.org.", dns.TypeA) {
+		if rr := mustRR(t, s); rr.Header().Ttl != 30 {
+			t.Errorf("derived TTL %d, want 30: %s", rr.Header().Ttl, s)
+		}
+	}
+}
+
+func TestEmptyNonTerminalsFollowData(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	if n := z.Current().Node("b.c.example.org."); n == nil || n.InUse() {
+		t.Fatalf("b.c is not an empty non-terminal: %v", n)
+	}
+	set(t, z, "a.b.c.example.org.", dns.TypeTXT)
+	for _, name := range []string{"a.b.c.example.org.", "b.c.example.org.", "c.example.org."} {
+		if n := z.Current().Node(name); n != nil {
+			t.Errorf("%s still exists after the last name below it was deleted", name)
+		}
+	}
+	if z.Current().Node("example.org.").children == 0 {
+		t.Error("apex lost its children")
+	}
+}
+
+func TestChangesetReplay(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	replica := load(t, "example.org.", seedZone)
+	steps := []func(tx *Txn){
+		func(tx *Txn) { tx.Set("new.example.org.", dns.TypeA, []dns.RR{mustRR(t, "new.example.org. 60 IN A 192.0.2.7")}) },
+		func(tx *Txn) { tx.Set("www.example.org.", dns.TypeA, []dns.RR{mustRR(t, "www.example.org. 99 IN A 192.0.2.1")}) },
+		func(tx *Txn) { tx.Set("a.b.c.example.org.", dns.TypeTXT, nil) },
+		func(tx *Txn) {
+			tx.Set("cyberdyne-web-sfo-prod.example.org.", dns.TypeA, []dns.RR{mustRR(t, "cyberdyne-web-sfo-prod.example.org. 60 IN A 13.37.1.5")})
+		},
+	}
+	for i, step := range steps {
+		cs, _, err := z.Update(func(tx *Txn) error { step(tx); return nil })
+		if err != nil || cs.Empty() {
+			t.Fatalf("step %d: %v, changeset %+v", i, err, cs)
+		}
+		if _, _, err := replica.Update(func(tx *Txn) error { tx.Apply(cs); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var a, b []string
+	_ = z.Current().WalkServed(func(rr dns.RR) error { a = append(a, rr.String()); return nil })
+	_ = replica.Current().WalkServed(func(rr dns.RR) error { b = append(b, rr.String()); return nil })
+	if !slices.Equal(a, b) {
+		t.Errorf("replay differs:\n%q\n%q", a, b)
+	}
+}
+
+func TestNoChangeIsEmpty(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	before := z.Current()
+	cs, v, err := z.Update(func(tx *Txn) error {
+		old := tx.Own("www.example.org.", dns.TypeA)
+		tx.Set("www.example.org.", dns.TypeA, nil)
+		tx.Set("www.example.org.", dns.TypeA, old)
+		return nil
+	})
+	if err != nil || !cs.Empty() || v != before || z.Current() != before {
+		t.Errorf("delete+add of the same data changed the zone: %+v", cs)
+	}
+}
+
+type failingLog struct{ err error }
+
+func (l failingLog) Commit([]Changeset) error { return l.err }
+
+func TestLogFailureKeepsZone(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	before := z.Current()
+	boom := errors.New("no space left on device")
+	z.SetLog(failingLog{boom})
+	_, _, err := z.Update(func(tx *Txn) error {
+		tx.Set("new.example.org.", dns.TypeA, []dns.RR{mustRR(t, "new.example.org. 60 IN A 192.0.2.7")})
+		return nil
+	})
+	if !errors.Is(err, boom) || z.Current() != before {
+		t.Errorf("failed log: err %v, zone changed %v", err, z.Current() != before)
+	}
+}
+
+type countingLog struct {
+	mu      sync.Mutex
+	commits int
+	sets    int
+}
+
+func (l *countingLog) Commit(cs []Changeset) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.commits++
+	l.sets += len(cs)
+	return nil
+}
+
+func TestConcurrentUpdatesAreSerialisedAndBatched(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	log := &countingLog{}
+	z.SetLog(log)
+	const writers = 50
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	go func() { // a reader that must never see a torn state
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				m := new(dns.Msg)
+				z.Current().Lookup(m, "web.example.org.", dns.TypeA, rotate.Cyclic)
+			}
+		}
+	}()
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("h%d-web-sfo-prod.example.org.", i)
+			_, _, err := z.Update(func(tx *Txn) error {
+				// read-modify-write of a shared counter: lost updates would show.
+				cnt := tx.Own("counter.example.org.", dns.TypeTXT)
+				n := 0
+				if len(cnt) > 0 {
+					fmt.Sscan(cnt[0].(*dns.TXT).Txt[0], &n)
+				}
+				tx.Set("counter.example.org.", dns.TypeTXT, []dns.RR{mustRR(t, fmt.Sprintf(`counter.example.org. 60 IN TXT "%d"`, n+1))})
+				tx.Set(name, dns.TypeA, []dns.RR{mustRR(t, fmt.Sprintf("%s 60 IN A 10.1.0.%d", name, i))})
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if got := answer(z, "counter.example.org.", dns.TypeTXT); len(got) != 1 || got[0] != fmt.Sprintf(`counter.example.org. 60 IN TXT "%d"`, writers) {
+		t.Errorf("counter = %q, want %d", got, writers)
+	}
+	if got := len(answer(z, "web.example.org.", dns.TypeA)); got != writers+2 {
+		t.Errorf("web has %d addresses, want %d", got, writers+2)
+	}
+	if log.sets != writers || log.commits > writers {
+		t.Errorf("log saw %d changesets in %d commits", log.sets, log.commits)
+	}
+	t.Logf("%d updates in %d log commits", log.sets, log.commits)
+}

@@ -1,0 +1,113 @@
+// Package zone is dyndns's zone store: versioned, immutable zone states that
+// readers load with one atomic read, and a single writer per zone that turns
+// batches of transactions into new versions with group commit.
+package zone
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Log makes changesets durable. Commit returns once every changeset given is
+// on stable storage, or with the error that prevented it.
+type Log interface {
+	Commit([]Changeset) error
+}
+
+// Zone is one authoritative zone.
+type Zone struct {
+	origin  string
+	deriver Deriver
+	cur     atomic.Pointer[Version]
+
+	log Log // nil: changes live in memory only
+
+	qmu   sync.Mutex // guards queue
+	queue []*request
+
+	wmu sync.Mutex // held by the writer processing a batch
+	seq uint64     // guarded by wmu
+}
+
+type request struct {
+	fn   func(*Txn) error
+	cs   Changeset
+	v    *Version
+	err  error
+	done bool // set by the writer under wmu
+}
+
+// New returns an empty zone (no SOA yet) for origin, a lower-case FQDN.
+func New(origin string, d Deriver) *Zone {
+	z := &Zone{origin: origin, deriver: d}
+	z.cur.Store(newVersion(origin))
+	return z
+}
+
+// Origin is the zone apex.
+func (z *Zone) Origin() string { return z.origin }
+
+// Current returns the newest published version. It never blocks.
+func (z *Zone) Current() *Version { return z.cur.Load() }
+
+// SetLog sets where changesets go before they are published. It must be
+// called before the first Update.
+func (z *Zone) SetLog(l Log) { z.log = l }
+
+// Update runs fn in a transaction on the newest state and publishes the result.
+// Updates are serialised: each one sees every update before it. Concurrent
+// callers are committed in batches (one Log.Commit for all of them), so the
+// cost of making them durable is shared. If fn returns an error, nothing of
+// its transaction is kept and the error is returned. If the Log fails, every
+// update of that batch fails and the zone stays as it was.
+//
+// It returns the effective changeset (empty when nothing changed) and the
+// version that holds it.
+func (z *Zone) Update(fn func(*Txn) error) (Changeset, *Version, error) {
+	r := &request{fn: fn}
+	z.qmu.Lock()
+	z.queue = append(z.queue, r)
+	z.qmu.Unlock()
+
+	z.wmu.Lock()
+	if !r.done {
+		z.qmu.Lock()
+		batch := z.queue
+		z.queue = nil
+		z.qmu.Unlock()
+		z.process(batch)
+	}
+	z.wmu.Unlock()
+	return r.cs, r.v, r.err
+}
+
+// process applies a batch in order, makes its changesets durable with one
+// Log.Commit, then publishes the last version. Called with wmu held.
+func (z *Zone) process(batch []*request) {
+	v := z.cur.Load()
+	var changes []Changeset
+	for _, r := range batch {
+		t := newTxn(v, z.deriver)
+		if r.err = r.fn(t); r.err == nil {
+			if r.cs = t.Changeset(); !r.cs.Empty() {
+				z.seq++
+				v = t.commit(z.seq)
+				changes = append(changes, r.cs)
+			}
+		}
+		r.v = v
+	}
+	if len(changes) > 0 && z.log != nil {
+		if err := z.log.Commit(changes); err != nil {
+			for _, r := range batch {
+				r.cs, r.v, r.err = Changeset{}, nil, err
+				r.done = true
+			}
+			return
+		}
+	}
+	z.cur.Store(v)
+	for _, r := range batch {
+		r.done = true
+	}
+}
