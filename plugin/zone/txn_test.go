@@ -99,8 +99,12 @@ func TestChangesetReplay(t *testing.T) {
 	z := load(t, "example.org.", seedZone)
 	replica := load(t, "example.org.", seedZone)
 	steps := []func(tx *Txn){
-		func(tx *Txn) { tx.Set("new.example.org.", dns.TypeA, []dns.RR{mustRR(t, "new.example.org. 60 IN A 192.0.2.7")}) },
-		func(tx *Txn) { tx.Set("www.example.org.", dns.TypeA, []dns.RR{mustRR(t, "www.example.org. 99 IN A 192.0.2.1")}) },
+		func(tx *Txn) {
+			tx.Set("new.example.org.", dns.TypeA, []dns.RR{mustRR(t, "new.example.org. 60 IN A 192.0.2.7")})
+		},
+		func(tx *Txn) {
+			tx.Set("www.example.org.", dns.TypeA, []dns.RR{mustRR(t, "www.example.org. 99 IN A 192.0.2.1")})
+		},
 		func(tx *Txn) { tx.Set("a.b.c.example.org.", dns.TypeTXT, nil) },
 		func(tx *Txn) {
 			tx.Set("cyberdyne-web-sfo-prod.example.org.", dns.TypeA, []dns.RR{mustRR(t, "cyberdyne-web-sfo-prod.example.org. 60 IN A 13.37.1.5")})
