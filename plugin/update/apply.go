@@ -1,0 +1,184 @@
+package update
+
+import (
+	"strings"
+
+	"github.com/dyndns/dyndns/plugin/zone"
+	"github.com/miekg/dns"
+)
+
+// Options shape one Apply.
+type Options struct {
+	// Permit decides whether the client may make these updates (RFC 2136
+	// §3.3). It sees the update section, so per-name or per-type grants can
+	// join the address and key list. Nil permits nothing.
+	Permit func(updates []dns.RR) bool
+	// MaxZoneRecords bounds the zone's explicit records; an update that would
+	// grow the zone past it is REFUSED. Zero means no bound.
+	MaxZoneRecords int
+}
+
+// Apply checks and applies the UPDATE m, whose zone section names t's zone,
+// to t. The zone section itself (§3.1) is the caller's to check.
+func Apply(t *zone.Txn, m *dns.Msg, o Options) error {
+	if err := prerequisites(t, m.Answer); err != nil {
+		return err
+	}
+	if o.Permit == nil || !o.Permit(m.Ns) {
+		return fail(dns.RcodeRefused, "update not permitted")
+	}
+	if err := prescan(t.Origin(), m.Ns); err != nil {
+		return err
+	}
+	soaSet := false
+	for _, rr := range m.Ns {
+		soaSet = change(t, rr) || soaSet
+	}
+	if o.MaxZoneRecords > 0 && t.Records() > o.MaxZoneRecords && t.Records() > t.Base().Records() {
+		return fail(dns.RcodeRefused, "zone would hold %d records, over max-zone-records %d", t.Records(), o.MaxZoneRecords)
+	}
+	if !soaSet && t.Changed() {
+		bumpSerial(t)
+	}
+	return nil
+}
+
+// prescan checks every update record before anything changes (§3.4.1).
+func prescan(origin string, updates []dns.RR) error {
+	for _, rr := range updates {
+		h := rr.Header()
+		if !dns.IsSubDomain(origin, h.Name) {
+			return fail(dns.RcodeNotZone, "%s is outside zone %s", h.Name, origin)
+		}
+		switch h.Class {
+		case dns.ClassINET:
+			if isMeta(h.Rrtype) {
+				return fail(dns.RcodeFormatError, "cannot add meta type %s", dns.TypeToString[h.Rrtype])
+			}
+			if !hasRdata(rr) && !emptyAllowed(rr) {
+				return fail(dns.RcodeFormatError, "add of %s %s without RDATA", h.Name, dns.TypeToString[h.Rrtype])
+			}
+			if signerOnly(h.Rrtype) {
+				return fail(dns.RcodeRefused, "%s records are made by a signer; dyndns does not sign", dns.TypeToString[h.Rrtype])
+			}
+		case dns.ClassANY:
+			if h.Ttl != 0 || hasRdata(rr) || (isMeta(h.Rrtype) && h.Rrtype != dns.TypeANY) {
+				return fail(dns.RcodeFormatError, "malformed delete of %s", h.Name)
+			}
+		case dns.ClassNONE:
+			if h.Ttl != 0 || isMeta(h.Rrtype) {
+				return fail(dns.RcodeFormatError, "malformed delete of one record at %s", h.Name)
+			}
+		default:
+			return fail(dns.RcodeFormatError, "update class %s", dns.ClassToString[h.Class])
+		}
+	}
+	return nil
+}
+
+// change applies one update record (§3.4.2) and reports whether it replaced the SOA.
+func change(t *zone.Txn, rr dns.RR) (soaSet bool) {
+	h := rr.Header()
+	name, typ := strings.ToLower(h.Name), h.Rrtype
+	apex := name == t.Origin()
+	switch h.Class {
+	case dns.ClassINET:
+		return add(t, name, rr)
+	case dns.ClassANY:
+		if typ != dns.TypeANY {
+			if !(apex && (typ == dns.TypeSOA || typ == dns.TypeNS)) {
+				t.Set(name, typ, nil)
+			}
+			return false
+		}
+		n := t.Node(name)
+		if n == nil {
+			return false
+		}
+		for _, s := range n.OwnSets() {
+			if !(apex && (s.Type() == dns.TypeSOA || s.Type() == dns.TypeNS)) {
+				t.Set(name, s.Type(), nil)
+			}
+		}
+	case dns.ClassNONE:
+		target := dns.Copy(rr) // class NONE names the record; stored ones are IN
+		target.Header().Class = dns.ClassINET
+		old := t.Own(name, typ)
+		if typ == dns.TypeSOA || (apex && typ == dns.TypeNS && len(old) == 1 && dns.IsDuplicate(old[0], target)) {
+			return false
+		}
+		kept := make([]dns.RR, 0, len(old))
+		for _, x := range old {
+			if !dns.IsDuplicate(x, target) {
+				kept = append(kept, x)
+			}
+		}
+		if len(kept) != len(old) {
+			t.Set(name, typ, kept)
+		}
+	}
+	return false
+}
+
+// add joins rr to its RRset, following the RFC's CNAME and SOA rules.
+func add(t *zone.Txn, name string, rr dns.RR) (soaSet bool) {
+	typ := rr.Header().Rrtype
+	stored := dns.Copy(rr)
+	stored.Header().Name = name
+	stored.Header().Rdlength = 0
+	switch typ {
+	case dns.TypeSOA:
+		old := t.Own(name, dns.TypeSOA)
+		if len(old) == 0 || !serialLess(old[0].(*dns.SOA).Serial, rr.(*dns.SOA).Serial) {
+			return false
+		}
+		t.Set(name, typ, []dns.RR{stored})
+		return true
+	case dns.TypeCNAME:
+		if n := t.Node(name); n != nil {
+			for _, s := range n.OwnSets() {
+				if !mayCoexistWithCNAME(s.Type()) {
+					return false
+				}
+			}
+		}
+		t.Set(name, typ, []dns.RR{stored})
+		return false
+	}
+	if !mayCoexistWithCNAME(typ) && t.Own(name, dns.TypeCNAME) != nil {
+		return false
+	}
+	old := t.Own(name, typ)
+	rrs := make([]dns.RR, 0, len(old)+1)
+	for _, x := range old {
+		if x.Header().Ttl != stored.Header().Ttl {
+			x = dns.Copy(x)
+			x.Header().Ttl = stored.Header().Ttl
+		}
+		if !dns.IsDuplicate(x, stored) {
+			rrs = append(rrs, x)
+		}
+	}
+	t.Set(name, typ, append(rrs, stored))
+	return false
+}
+
+// bumpSerial increments the SOA serial once (§3.6), skipping zero as RFC
+// 2136 §7.11 and RFC 1982 wrap-around advise.
+func bumpSerial(t *zone.Txn) {
+	old := t.Own(t.Origin(), dns.TypeSOA)
+	if len(old) == 0 {
+		return
+	}
+	soa := dns.Copy(old[0]).(*dns.SOA)
+	soa.Serial++
+	if soa.Serial == 0 {
+		soa.Serial = 1
+	}
+	t.Set(t.Origin(), dns.TypeSOA, []dns.RR{soa})
+}
+
+// serialLess reports whether a comes before b in RFC 1982 serial arithmetic.
+func serialLess(a, b uint32) bool {
+	return a != b && int32(b-a) > 0
+}
