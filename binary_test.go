@@ -1,0 +1,130 @@
+package dyndns
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// These helpers drive the real binary (cmd/coredns) with the real clients.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// coredns builds cmd/coredns once per test run and returns its path.
+func coredns(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dyndns-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "coredns")
+		out, err := exec.Command("go", "build", "-o", binPath, "./cmd/coredns").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("building cmd/coredns: %v", buildErr)
+	}
+	return binPath
+}
+
+// freePort returns a port free for both UDP and TCP on 127.0.0.1.
+func freePort(t testing.TB) string {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := net.ListenPacket("udp", l.Addr().String())
+		l.Close()
+		if err == nil {
+			u.Close()
+			return strings.TrimPrefix(l.Addr().String(), "127.0.0.1:")
+		}
+	}
+	t.Fatal("no free port")
+	return ""
+}
+
+// daemon is a running coredns binary.
+type daemon struct {
+	cmd  *exec.Cmd
+	out  *bytes.Buffer
+	port string
+	dir  string
+}
+
+// startBinary runs the built coredns on corefile (where {PORT} and {DIR} are
+// replaced) with working directory dir, and waits until it answers.
+func startBinary(t testing.TB, dir, port, corefile string) *daemon {
+	t.Helper()
+	corefile = strings.NewReplacer("{PORT}", port, "{DIR}", dir).Replace(corefile)
+	conf := filepath.Join(dir, "Corefile")
+	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{out: &bytes.Buffer{}, port: port, dir: dir}
+	d.cmd = exec.Command(coredns(t), "-conf", conf)
+	d.cmd.Dir = dir
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.stop() })
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 100*time.Millisecond); err == nil {
+			c.Close()
+			return d
+		}
+		if d.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("coredns did not start:\n%s", d.out)
+	return nil
+}
+
+// stop ends the daemon gracefully (SIGTERM) and waits for it.
+func (d *daemon) stop() {
+	if d.cmd.ProcessState != nil || d.cmd.Process == nil {
+		return
+	}
+	d.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { d.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		d.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// run runs a client program with stdin and returns its combined output.
+func run(t testing.TB, stdin string, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, needTool(t, name), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}

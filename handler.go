@@ -1,0 +1,101 @@
+// Package dyndns is a CoreDNS plugin that serves zones changed by RFC 2136
+// dynamic updates, derives service names from host names, and answers them
+// round-robin.
+package dyndns
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/coredns/coredns/plugin"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
+	"github.com/coredns/coredns/plugin/transfer"
+	"github.com/coredns/coredns/request"
+	"github.com/dyndns/dyndns/plugin/acl"
+	"github.com/dyndns/dyndns/plugin/derive"
+	"github.com/dyndns/dyndns/plugin/rotate"
+	"github.com/dyndns/dyndns/plugin/zone"
+	"github.com/miekg/dns"
+)
+
+var log = clog.NewWithPlugin(pluginName)
+
+// DynDNS is the dyndns handler of one server block.
+type DynDNS struct {
+	Next plugin.Handler
+
+	origins   []string // the zones, lower-case FQDNs
+	zones     map[string]*zone.Zone
+	directory string
+	rules     *derive.Rules
+	order     rotate.Order
+	allow     acl.List
+	limits    limits
+
+	xfer atomic.Pointer[transfer.Transfer] // for NOTIFY after updates
+}
+
+func newDynDNS() *DynDNS {
+	return &DynDNS{zones: map[string]*zone.Zone{}, limits: defaultLimits}
+}
+
+// ServeDNS answers queries for the zones from their current version, without
+// locks, and hands UPDATE messages to the update engine. Other names go to
+// the next plugin.
+func (d *DynDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if r.Opcode == dns.OpcodeUpdate {
+		return d.serveUpdate(ctx, w, r)
+	}
+	state := request.Request{W: w, Req: r}
+	qname, qtype := state.Name(), state.QType()
+	z := d.match(qname, qtype)
+	if z == nil || r.Opcode != dns.OpcodeQuery {
+		return plugin.NextOrFailure(d.Name(), d.Next, ctx, w, r)
+	}
+	if qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
+		// Transfers are the transfer plugin's, which runs before us; reaching
+		// here means it is not configured for this zone.
+		return dns.RcodeRefused, nil
+	}
+	m := new(dns.Msg)
+	m.SetReply(r)
+	z.Current().Lookup(m, qname, qtype, d.order)
+	w.WriteMsg(state.Scrub(m))
+	queries.WithLabelValues(serverOf(ctx), z.Origin()).Inc()
+	return dns.RcodeSuccess, nil
+}
+
+// match returns the most specific zone holding qname, or nil. A DS query for
+// the apex of one of our zones belongs to its parent zone when we serve that
+// too (RFC 4035 §3.1.4.1).
+func (d *DynDNS) match(qname string, qtype uint16) *zone.Zone {
+	origin := plugin.Zones(d.origins).Matches(qname)
+	if origin == "" {
+		return nil
+	}
+	if qtype == dns.TypeDS && origin == qname && qname != "." {
+		if parent := plugin.Zones(d.origins).Matches(parentOf(qname)); parent != "" {
+			origin = parent
+		}
+	}
+	return d.zones[origin]
+}
+
+// parentOf returns name without its first label.
+func parentOf(name string) string {
+	if i, end := dns.NextLabel(name, 0); !end {
+		return name[i:]
+	}
+	return "."
+}
+
+// Name implements plugin.Handler.
+func (d *DynDNS) Name() string { return pluginName }
+
+// CacheBypassZones implements cache.ZoneBypasser: the cache plugin must not
+// freeze the rotation, nor keep a service's old addresses after an update.
+func (d *DynDNS) CacheBypassZones() []string { return d.origins }
+
+// Ready implements ready.Readiness: zones are loaded during setup, so a
+// running instance is ready.
+func (d *DynDNS) Ready() bool { return len(d.zones) == len(d.origins) }

@@ -1,0 +1,128 @@
+package dyndns
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/transfer"
+	"github.com/dyndns/dyndns/plugin/derive"
+	"github.com/dyndns/dyndns/plugin/rotate"
+	"github.com/miekg/dns"
+)
+
+const pluginName = "dyndns"
+
+func init() { plugin.Register(pluginName, setup) }
+
+// WithDirective returns directives with dyndns inserted right after
+// transfer, so tsig, acl and cache run before it and transfer finds it as a
+// Transferer. A custom build sets dnsserver.Directives with it.
+func WithDirective(directives []string) []string {
+	i := slices.Index(directives, "transfer")
+	return slices.Insert(slices.Clone(directives), i+1, pluginName)
+}
+
+func setup(c *caddy.Controller) error {
+	d, err := parse(c)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	if err := d.open(c); err != nil {
+		return plugin.Error(pluginName, err)
+	}
+
+	cfg := dnsserver.GetConfig(c)
+	cfg.AllowOpcode(dns.OpcodeUpdate)
+	cfg.AddPlugin(func(next plugin.Handler) plugin.Handler {
+		d.Next = next
+		return d
+	})
+	c.OnStartup(func() error {
+		if t, ok := cfg.Handler("transfer").(*transfer.Transfer); ok {
+			d.xfer.Store(t)
+		}
+		return nil
+	})
+	c.OnShutdown(d.close)
+	return nil
+}
+
+// parse reads one dyndns block. Every error names the Corefile line.
+func parse(c *caddy.Controller) (*DynDNS, error) {
+	d := newDynDNS()
+	c.Next() // the directive name
+	args := c.RemainingArgs()
+	for _, a := range args { // OriginsFromArgsOrServerBlock drops bad names silently
+		if len(plugin.OriginsFromArgsOrServerBlock([]string{a}, nil)) == 0 {
+			return nil, c.Errf("invalid zone %q", a)
+		}
+	}
+	d.origins = plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys)
+	if len(d.origins) == 0 {
+		return nil, c.Err("no zones")
+	}
+	var rules *derive.Rules
+	for c.NextBlock() {
+		option := c.Val()
+		args = c.RemainingArgs()
+		var err error
+		switch option {
+		case "directory":
+			if len(args) != 1 {
+				return nil, c.ArgErr()
+			}
+			d.directory = args[0]
+			if !filepath.IsAbs(d.directory) {
+				d.directory = filepath.Join(dnsserver.GetConfig(c).Root, d.directory)
+			}
+			if fi, serr := os.Stat(d.directory); serr != nil || !fi.IsDir() {
+				return nil, c.Errf("directory %q is not a directory", d.directory)
+			}
+		case "derive":
+			rules, err = rules.Parse(args)
+		case "order":
+			if len(args) != 1 {
+				return nil, c.ArgErr()
+			}
+			d.order, err = rotate.Parse(args[0])
+		case "allow-update":
+			err = d.allow.Parse(args)
+		case "max-update-records":
+			d.limits.updateRecords, err = positive(args)
+		case "max-zone-records":
+			d.limits.zoneRecords, err = positive(args)
+		default:
+			return nil, c.Errf("unknown property %q", option)
+		}
+		if err != nil {
+			return nil, c.Errf("%s: %v", option, err)
+		}
+	}
+	if c.Next() {
+		return nil, c.Errf("dyndns can be used once per server block, found a second at %q", c.Val())
+	}
+	d.rules = rules
+	if rules == nil {
+		d.rules = derive.Default()
+	}
+	return d, nil
+}
+
+// positive reads one positive integer argument.
+func positive(args []string) (int, error) {
+	if len(args) != 1 {
+		return 0, errors.New("wants one number")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive number", args[0])
+	}
+	return n, nil
+}

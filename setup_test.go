@@ -1,0 +1,102 @@
+package dyndns
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coredns/caddy"
+	"github.com/dyndns/dyndns/plugin/rotate"
+)
+
+func TestSetup(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		input string
+		err   string // substring of the error; "" for success
+	}{
+		{"zones from the server block", `dyndns`, ""},
+		{"zones as arguments", `dyndns example.org 37.13.in-addr.arpa`, ""},
+		{"every option", `dyndns example.org {
+			directory ` + dir + `
+			derive {id}-{service}-{site}-{env} {service} {service}.{env}
+			order random
+			allow-update 127.0.0.1 10.0.0.0/8 !key bad.key key good.key
+			allow-update ::1
+			max-update-records 50
+			max-zone-records 1000
+		}`, ""},
+		{"derive off", "dyndns {\nderive off\n}", ""},
+		{"unknown option", "dyndns {\n  frobnicate yes\n}", "Testfile:2 - Error during parsing: unknown property \"frobnicate\""},
+		{"bad order", "dyndns {\n order roundrobin\n}", "Testfile:2"},
+		{"bad acl element", "dyndns {\n allow-update 10.0.0.300\n}", "10.0.0.300"},
+		{"acl without elements", "dyndns {\n allow-update\n}", "Testfile:2"},
+		{"bad derive pattern", "dyndns {\n derive {id}-{id} {id}\n}", "Testfile:2"},
+		{"derive template field missing", "dyndns {\n derive {id}-{service} {env}\n}", "Testfile:2"},
+		{"derive off with rules", "dyndns {\n derive {a}-{b} {b}\n derive off\n}", "Testfile:3"},
+		{"directory without argument", "dyndns {\n directory\n}", "Testfile:2"},
+		{"directory missing", "dyndns {\n directory /nonexistent/dyndns\n}", "Testfile:2"},
+		{"limit not a number", "dyndns {\n max-update-records many\n}", "Testfile:2"},
+		{"limit zero", "dyndns {\n max-zone-records 0\n}", "Testfile:2"},
+		{"twice in a block", "dyndns\ndyndns", "Testfile:2"},
+		{"bad zone", "dyndns exa..mple.org", "invalid zone"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := caddy.NewTestController("dns", tc.input)
+			c.ServerBlockKeys = []string{"example.org:1053"}
+			err := setup(c)
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tc.err != "" && err == nil:
+				t.Fatalf("no error, want one containing %q", tc.err)
+			case tc.err != "" && !strings.Contains(err.Error(), tc.err):
+				t.Fatalf("error %q does not contain %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestParse(t *testing.T) {
+	c := caddy.NewTestController("dns", `dyndns example.org 13.37.0.0/16 {
+		order fixed
+		allow-update 127.0.0.1
+	}`)
+	d, err := parse(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(d.origins, " "); got != "example.org. 37.13.in-addr.arpa." {
+		t.Errorf("zones %q", got)
+	}
+	if d.order != rotate.Fixed || d.allow.Empty() || d.rules == nil {
+		t.Errorf("options not kept: %+v", d)
+	}
+}
+
+func TestZoneFileErrorsNameFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content, err string
+	}{
+		{"syntax", "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 1 2 3 4 5\n@ IN NS ns1\nwww IN A 999.1.1.1\n", "line: 4"},
+		{"outside the zone", "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 1 2 3 4 5\n@ IN NS ns1\nwww.example.net. IN A 192.0.2.1\n", "db.example.org:4"},
+		{"no SOA", "$ORIGIN example.org.\n@ IN NS ns1\n", "no SOA"},
+		{"CNAME and other data", "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 1 2 3 4 5\n@ IN NS ns1\nx IN CNAME y\nx IN A 192.0.2.1\n", "CNAME and other data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(filepath.Join(dir, "db.example.org"), []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c := caddy.NewTestController("dns", "dyndns example.org {\n directory "+dir+"\n}")
+			err := setup(c)
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("error %v, want one containing %q", err, tc.err)
+			}
+		})
+	}
+}

@@ -1,0 +1,49 @@
+package dyndns
+
+import (
+	"github.com/coredns/coredns/plugin/transfer"
+	"github.com/miekg/dns"
+)
+
+// Transfer implements transfer.Transferer: an AXFR of the current version,
+// derived records included so that stock secondaries serve them too. An IXFR
+// from a serial at or past ours gets our SOA alone; any other IXFR gets the
+// whole zone (RFC 1995 §4 allows the fallback).
+func (d *DynDNS) Transfer(origin string, serial uint32) (<-chan []dns.RR, error) {
+	z := d.zones[origin]
+	if z == nil {
+		return nil, transfer.ErrNotAuthoritative
+	}
+	v := z.Current()
+	soa := v.SOA()
+	ch := make(chan []dns.RR)
+	go func() {
+		defer close(ch)
+		if serial != 0 && !serialLess(serial, soa.Serial) {
+			ch <- []dns.RR{soa}
+			return
+		}
+		const batch = 500
+		rrs := make([]dns.RR, 0, batch)
+		v.WalkServed(func(rr dns.RR) error {
+			if rrs = append(rrs, rr); len(rrs) == batch {
+				ch <- rrs
+				rrs = make([]dns.RR, 0, batch)
+			}
+			return nil
+		})
+		ch <- append(rrs, soa)
+	}()
+	return ch, nil
+}
+
+// notify tells the secondaries of the transfer plugin that origin changed.
+func (d *DynDNS) notify(origin string) {
+	if t := d.xfer.Load(); t != nil {
+		go func() {
+			if err := t.Notify(origin); err != nil {
+				log.Warningf("notify for %s: %v", origin, err)
+			}
+		}()
+	}
+}
