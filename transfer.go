@@ -2,6 +2,7 @@ package dyndns
 
 import (
 	"github.com/coredns/coredns/plugin/transfer"
+	"github.com/dyndns/dyndns/plugin/serial"
 	"github.com/miekg/dns"
 )
 
@@ -9,7 +10,7 @@ import (
 // derived records included so that stock secondaries serve them too. An IXFR
 // from a serial at or past ours gets our SOA alone; any other IXFR gets the
 // whole zone (RFC 1995 §4 allows the fallback).
-func (d *DynDNS) Transfer(origin string, serial uint32) (<-chan []dns.RR, error) {
+func (d *DynDNS) Transfer(origin string, from uint32) (<-chan []dns.RR, error) {
 	z := d.zones[origin]
 	if z == nil {
 		return nil, transfer.ErrNotAuthoritative
@@ -19,7 +20,7 @@ func (d *DynDNS) Transfer(origin string, serial uint32) (<-chan []dns.RR, error)
 	ch := make(chan []dns.RR)
 	go func() {
 		defer close(ch)
-		if serial != 0 && !serialLess(serial, soa.Serial) {
+		if from != 0 && !serial.Less(from, soa.Serial) {
 			ch <- []dns.RR{soa}
 			return
 		}

@@ -12,7 +12,7 @@ const (
 	Version = 1
 	// headerSize is magic, uint16 version and 6 reserved bytes, room for
 	// flags a later version may need.
-	headerSize = 16
+	headerSize = HeaderSize
 	// frameSize is uint32 payload length, uint32 CRC-32C of the payload and
 	// uint32 CRC-32C of those first 8 bytes. The last word lets Open trust a
 	// length before reading the payload: without it a flipped bit in the
@@ -71,3 +71,7 @@ func (e *CorruptError) Error() string {
 	}
 	return fmt.Sprintf("journal %s: corrupt record at offset %d: %s", e.Path, e.Offset, e.Reason)
 }
+
+// HeaderSize is the size of an empty journal: Size() above it means the
+// journal holds records.
+const HeaderSize = 16

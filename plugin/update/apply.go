@@ -3,6 +3,7 @@ package update
 import (
 	"strings"
 
+	"github.com/dyndns/dyndns/plugin/serial"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -129,7 +130,7 @@ func add(t *zone.Txn, name string, rr dns.RR) (soaSet bool) {
 	switch typ {
 	case dns.TypeSOA:
 		old := t.Own(name, dns.TypeSOA)
-		if len(old) == 0 || !serialLess(old[0].(*dns.SOA).Serial, rr.(*dns.SOA).Serial) {
+		if len(old) == 0 || !serial.Less(old[0].(*dns.SOA).Serial, rr.(*dns.SOA).Serial) {
 			return false
 		}
 		t.Set(name, typ, []dns.RR{stored})
@@ -137,7 +138,7 @@ func add(t *zone.Txn, name string, rr dns.RR) (soaSet bool) {
 	case dns.TypeCNAME:
 		if n := t.Node(name); n != nil {
 			for _, s := range n.OwnSets() {
-				if !mayCoexistWithCNAME(s.Type()) {
+				if !zone.MayCoexistWithCNAME(s.Type()) {
 					return false
 				}
 			}
@@ -145,40 +146,37 @@ func add(t *zone.Txn, name string, rr dns.RR) (soaSet bool) {
 		t.Set(name, typ, []dns.RR{stored})
 		return false
 	}
-	if !mayCoexistWithCNAME(typ) && t.Own(name, dns.TypeCNAME) != nil {
+	if !zone.MayCoexistWithCNAME(typ) && t.Own(name, dns.TypeCNAME) != nil {
 		return false
 	}
+	// The set keeps its order (a duplicate stays where it is) and takes the
+	// new record's TTL.
 	old := t.Own(name, typ)
 	rrs := make([]dns.RR, 0, len(old)+1)
+	dup := false
 	for _, x := range old {
-		if x.Header().Ttl != stored.Header().Ttl {
+		if dns.IsDuplicate(x, stored) {
+			x, dup = stored, true
+		} else if x.Header().Ttl != stored.Header().Ttl {
 			x = dns.Copy(x)
 			x.Header().Ttl = stored.Header().Ttl
 		}
-		if !dns.IsDuplicate(x, stored) {
-			rrs = append(rrs, x)
-		}
+		rrs = append(rrs, x)
 	}
-	t.Set(name, typ, append(rrs, stored))
+	if !dup {
+		rrs = append(rrs, stored)
+	}
+	t.Set(name, typ, rrs)
 	return false
 }
 
-// bumpSerial increments the SOA serial once (§3.6), skipping zero as RFC
-// 2136 §7.11 and RFC 1982 wrap-around advise.
+// bumpSerial increments the SOA serial once (§3.6).
 func bumpSerial(t *zone.Txn) {
 	old := t.Own(t.Origin(), dns.TypeSOA)
 	if len(old) == 0 {
 		return
 	}
 	soa := dns.Copy(old[0]).(*dns.SOA)
-	soa.Serial++
-	if soa.Serial == 0 {
-		soa.Serial = 1
-	}
+	soa.Serial = serial.Next(soa.Serial)
 	t.Set(t.Origin(), dns.TypeSOA, []dns.RR{soa})
-}
-
-// serialLess reports whether a comes before b in RFC 1982 serial arithmetic.
-func serialLess(a, b uint32) bool {
-	return a != b && int32(b-a) > 0
 }

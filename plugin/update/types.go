@@ -21,16 +21,6 @@ func signerOnly(t uint16) bool {
 	return false
 }
 
-// mayCoexistWithCNAME are the types allowed beside a CNAME (RFC 2181 §10.1,
-// RFC 4035 §2.5).
-func mayCoexistWithCNAME(t uint16) bool {
-	switch t {
-	case dns.TypeCNAME, dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3, dns.TypeKEY:
-		return true
-	}
-	return false
-}
-
 // hasRdata reports whether the record carried RDATA on the wire.
 func hasRdata(rr dns.RR) bool { return rr.Header().Rdlength != 0 }
 

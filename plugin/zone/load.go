@@ -2,6 +2,7 @@ package zone
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -21,9 +22,8 @@ func (t *Txn) Insert(rr dns.RR) error {
 		return fmt.Errorf("SOA at %s is not at the apex %s", h.Name, t.origin)
 	}
 	if n := t.Node(h.Name); n != nil {
-		hasCNAME := n.Own(dns.TypeCNAME) != nil
-		others := len(n.own) > 0 && !(len(n.own) == 1 && hasCNAME)
-		if (h.Rrtype == dns.TypeCNAME && others) || (h.Rrtype != dns.TypeCNAME && hasCNAME) {
+		others := slices.ContainsFunc(n.own, func(s *RRset) bool { return !MayCoexistWithCNAME(s.Type()) })
+		if (h.Rrtype == dns.TypeCNAME && others) || (!MayCoexistWithCNAME(h.Rrtype) && n.Own(dns.TypeCNAME) != nil) {
 			return fmt.Errorf("CNAME and other data at %s", h.Name)
 		}
 		if h.Rrtype == dns.TypeSOA && n.Own(dns.TypeSOA) != nil {
@@ -39,6 +39,16 @@ func (t *Txn) Insert(rr dns.RR) error {
 	}
 	t.Set(h.Name, h.Rrtype, append(old[:len(old):len(old)], rr))
 	return nil
+}
+
+// MayCoexistWithCNAME reports whether records of type t may share a name
+// with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5).
+func MayCoexistWithCNAME(t uint16) bool {
+	switch t {
+	case dns.TypeCNAME, dns.TypeRRSIG, dns.TypeNSEC, dns.TypeNSEC3, dns.TypeKEY:
+		return true
+	}
+	return false
 }
 
 // DefaultApex returns the records a zone starts with when it has no zone
