@@ -1,0 +1,204 @@
+package durable
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dyndns/dyndns/plugin/journal"
+	"github.com/dyndns/dyndns/plugin/masterfile"
+	"github.com/dyndns/dyndns/plugin/zone"
+)
+
+// Options configure a Store.
+type Options struct {
+	// Dir holds db.<zone> and its journal; "" keeps the zone in memory only.
+	Dir string
+	// SnapshotInterval is how often a changed zone is written back
+	// (0: DefaultSnapshotInterval).
+	SnapshotInterval time.Duration
+	// SnapshotJournalSize is the journal size that triggers a snapshot
+	// (0: DefaultSnapshotJournalSize).
+	SnapshotJournalSize int64
+	// Logf and Warnf report snapshots and recoverable problems; nil is silent.
+	Logf, Warnf func(format string, args ...any)
+	// FS is the file system (nil: the real one); tests inject faults with it.
+	FS journal.FS
+}
+
+// The defaults write a busy zone back about as often as BIND does (within
+// 15 minutes), and bound the journal so cold starts replay little.
+const (
+	DefaultSnapshotInterval    = 15 * time.Minute
+	DefaultSnapshotJournalSize = 16 << 20
+)
+
+// Store is one zone kept on disk.
+type Store struct {
+	Zone *zone.Zone
+
+	opts    Options
+	path    string
+	journal *journal.Journal // nil in memory
+
+	snapMu   sync.Mutex    // one snapshot at a time
+	snapAt   atomic.Uint32 // serial of the last snapshot
+	kick     chan struct{} // asks the snapshot loop for a snapshot now
+	stop     chan struct{}
+	stopped  chan struct{}
+	closeErr error
+	once     sync.Once
+}
+
+// Open loads origin's zone from opts.Dir (zone file, then journal) and makes
+// every later commit durable.
+func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
+	if opts.SnapshotInterval <= 0 {
+		opts.SnapshotInterval = DefaultSnapshotInterval
+	}
+	if opts.SnapshotJournalSize <= 0 {
+		opts.SnapshotJournalSize = DefaultSnapshotJournalSize
+	}
+	s := &Store{Zone: zone.New(origin, d), opts: opts, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	if opts.Dir != "" {
+		s.path = ZoneFile(opts.Dir, origin)
+		j, err := journal.Open(JournalFile(opts.Dir, origin), journal.Options{Warnf: s.warnf, FS: opts.FS})
+		if err != nil {
+			return nil, err
+		}
+		s.journal = j
+	}
+	replayed := 0
+	_, _, err := s.Zone.Update(func(t *zone.Txn) error {
+		if err := load(t, s.path); err != nil {
+			return err
+		}
+		s.snapAt.Store(soaSerial(t))
+		if s.journal == nil {
+			return nil
+		}
+		var err error
+		replayed, err = replay(t, s.journal)
+		return err
+	})
+	if err != nil {
+		if s.journal != nil {
+			s.journal.Close()
+		}
+		return nil, fmt.Errorf("zone %s: %w", origin, err)
+	}
+	if s.journal == nil {
+		close(s.stopped)
+		return s, nil
+	}
+	if replayed > 0 {
+		s.logf("zone %s: replayed %d journal entries up to serial %d", origin, replayed, s.Zone.Current().Serial())
+	}
+	s.Zone.SetLog(s)
+	go s.snapshotLoop()
+	return s, nil
+}
+
+// Commit implements zone.Log: it appends the changesets to the journal and
+// returns once they are on stable storage, with one fsync for all of them.
+func (s *Store) Commit(cs []zone.Changeset) error {
+	var last journal.Ticket
+	for _, c := range cs {
+		t, err := s.journal.Enqueue(journal.Entry(c))
+		if err != nil {
+			return s.recover(err)
+		}
+		last = t
+	}
+	if err := s.journal.Wait(last); err != nil {
+		return s.recover(err)
+	}
+	if s.journal.Size() > s.opts.SnapshotJournalSize {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// recover cuts the journal back to its last durable record after a failed
+// write, so the next update can try again, and returns the original error.
+func (s *Store) recover(err error) error {
+	if rerr := s.journal.Recover(); rerr != nil {
+		s.warnf("journal %s: recovering after %v: %v", s.journal.Path(), err, rerr)
+	}
+	return fmt.Errorf("journal %s: %w", s.journal.Path(), err)
+}
+
+// Snapshot writes the current version to the zone file and drops the
+// journal entries it covers. It does nothing when nothing changed.
+func (s *Store) Snapshot() error {
+	if s.journal == nil {
+		return nil
+	}
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	v := s.Zone.Current() // published, so durable in the journal
+	if v.Serial() == s.snapAt.Load() && s.journal.Size() <= journal.HeaderSize {
+		return nil
+	}
+	start := time.Now()
+	if err := masterfile.Write(s.path, v.Origin(), v.Serial(), v.WalkOwn, s.opts.FS); err != nil {
+		return err
+	}
+	if err := s.journal.Compact(v.Serial()); err != nil {
+		return err
+	}
+	s.snapAt.Store(v.Serial())
+	s.logf("zone %s: snapshot at serial %d, %d records, in %v", v.Origin(), v.Serial(), v.Records(), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (s *Store) snapshotLoop() {
+	defer close(s.stopped)
+	tick := time.NewTicker(s.opts.SnapshotInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+		case <-s.kick:
+		}
+		if err := s.Snapshot(); err != nil {
+			s.warnf("zone %s: snapshot failed, the journal keeps every change: %v", s.Zone.Origin(), err)
+		}
+	}
+}
+
+// Close writes a last snapshot and closes the journal. Updates after Close fail.
+func (s *Store) Close() error {
+	s.once.Do(func() {
+		if s.journal == nil {
+			return
+		}
+		close(s.stop)
+		<-s.stopped
+		err := s.Snapshot()
+		if err != nil {
+			s.warnf("zone %s: final snapshot failed, the journal keeps every change: %v", s.Zone.Origin(), err)
+		}
+		s.closeErr = errors.Join(err, s.journal.Close())
+	})
+	return s.closeErr
+}
+
+func (s *Store) logf(format string, args ...any) {
+	if s.opts.Logf != nil {
+		s.opts.Logf(format, args...)
+	}
+}
+
+func (s *Store) warnf(format string, args ...any) {
+	if s.opts.Warnf != nil {
+		s.opts.Warnf(format, args...)
+	}
+}
