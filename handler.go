@@ -6,6 +6,7 @@ package dyndns
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
@@ -31,6 +32,9 @@ type DynDNS struct {
 	order     rotate.Order
 	allow     acl.List
 	limits    limits
+
+	snapshotInterval    time.Duration
+	snapshotJournalSize int64
 
 	xfer atomic.Pointer[transfer.Transfer] // for NOTIFY after updates
 }

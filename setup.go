@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -98,6 +99,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.limits.updateRecords, err = positive(args)
 		case "max-zone-records":
 			d.limits.zoneRecords, err = positive(args)
+		case "snapshot":
+			d.snapshotInterval, d.snapshotJournalSize, err = parseSnapshot(args)
 		default:
 			return nil, c.Errf("unknown property %q", option)
 		}
@@ -125,4 +128,20 @@ func positive(args []string) (int, error) {
 		return 0, fmt.Errorf("%q is not a positive number", args[0])
 	}
 	return n, nil
+}
+
+// parseSnapshot reads "snapshot INTERVAL [JOURNAL-BYTES]".
+func parseSnapshot(args []string) (time.Duration, int64, error) {
+	if len(args) < 1 || len(args) > 2 {
+		return 0, 0, errors.New("wants INTERVAL [JOURNAL-BYTES]")
+	}
+	every, err := time.ParseDuration(args[0])
+	if err != nil || every <= 0 {
+		return 0, 0, fmt.Errorf("%q is not a positive duration", args[0])
+	}
+	if len(args) == 1 {
+		return every, 0, nil
+	}
+	size, err := positive(args[1:])
+	return every, int64(size), err
 }

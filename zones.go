@@ -1,76 +1,59 @@
 package dyndns
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/coredns/caddy"
-	"github.com/dyndns/dyndns/plugin/masterfile"
-	"github.com/dyndns/dyndns/plugin/zone"
-	"github.com/miekg/dns"
+	"github.com/dyndns/dyndns/plugin/durable"
 )
 
-// zoneFile is where a zone's master file lives: db.<zone> in the directory
-// (db.root for the root zone).
-func zoneFile(dir, origin string) string {
-	name := strings.TrimSuffix(origin, ".")
-	if name == "" {
-		name = "root"
-	}
-	return filepath.Join(dir, "db."+name)
-}
+// dirClaims records, per server instance, which server block uses which
+// directory: two blocks sharing one would be two writers of one journal.
+type dirClaims struct{}
 
-// open loads every zone of the block.
+// open acquires the store of every zone of the block.
 func (d *DynDNS) open(c *caddy.Controller) error {
+	if d.directory != "" {
+		claims, _ := c.Get(dirClaims{}).(map[string]int)
+		if claims == nil {
+			claims = map[string]int{}
+			c.Set(dirClaims{}, claims)
+		}
+		if block, ok := claims[d.directory]; ok && block != c.ServerBlockIndex {
+			return fmt.Errorf("directory %s is already used by another server block", d.directory)
+		}
+		claims[d.directory] = c.ServerBlockIndex
+	}
+	opts := durable.Options{
+		SnapshotInterval:    d.snapshotInterval,
+		SnapshotJournalSize: d.snapshotJournalSize,
+		Logf:                log.Infof,
+		Warnf:               log.Warningf,
+	}
 	for _, origin := range d.origins {
-		z, err := loadZone(d.directory, origin, d.rules)
+		s, err := acquire(d.directory, origin, d.rules, opts)
 		if err != nil {
+			d.close()
 			return err
 		}
-		d.zones[origin] = z
-		zoneRecords.WithLabelValues(origin).Set(float64(z.Current().Records()))
-		zoneSerial.WithLabelValues(origin).Set(float64(z.Current().Serial()))
+		d.zones[origin] = s.Zone
+		v := s.Zone.Current()
+		zoneRecords.WithLabelValues(origin).Set(float64(v.Records()))
+		zoneSerial.WithLabelValues(origin).Set(float64(v.Serial()))
 	}
 	return nil
 }
 
-// close is the block's OnShutdown.
-func (d *DynDNS) close() error { return nil }
-
-// loadZone reads db.<zone> from dir, or starts the zone from the default apex
-// when there is no such file (or no directory).
-func loadZone(dir, origin string, d zone.Deriver) (*zone.Zone, error) {
-	z := zone.New(origin, d)
-	path := ""
-	if dir != "" {
-		path = zoneFile(dir, origin)
-	}
-	_, _, err := z.Update(func(t *zone.Txn) error {
-		if path != "" {
-			err := masterfile.Read(path, origin, t.Insert)
-			if !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
+// close releases the block's stores; the last instance using a store
+// writes its final snapshot. It is the block's OnShutdown, which runs on
+// reload (after the new instance acquired the same stores) and at exit.
+func (d *DynDNS) close() error {
+	var first error
+	for origin := range d.zones {
+		if err := release(d.directory, origin); err != nil && first == nil {
+			first = err
 		}
-		for _, rr := range zone.DefaultApex(origin) {
-			if err := t.Insert(rr); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("zone %s: %w", origin, err)
+		delete(d.zones, origin)
 	}
-	if z.Current().SOA() == nil {
-		return nil, fmt.Errorf("zone %s: %s has no SOA record at the apex", origin, path)
-	}
-	if _, err := os.Stat(path); path != "" && err == nil && z.Current().Node(origin).RRset(dns.TypeNS) == nil {
-		return nil, fmt.Errorf("zone %s: %s has no NS record at the apex", origin, path)
-	}
-	return z, nil
+	return first
 }

@@ -1,28 +1,40 @@
 package zone
 
 import (
-	"net/netip"
+	"encoding/binary"
+	"net"
 	"slices"
 
+	iradix "github.com/hashicorp/go-immutable-radix/v2"
 	"github.com/miekg/dns"
 )
 
-// Derived service records are kept incrementally. The members tree maps
-// (service, host) to the host's current addresses; when a host's A or AAAA
-// records change, only its own services are rebuilt, each from its members.
-// Rebuilding a service costs its number of hosts, never the zone's size, and
-// happens inside the same commit as the host change, so readers never see a
-// service lag behind its hosts.
+// Derived service records are maintained incrementally, in the same commit
+// as the host change that causes them, so readers never see a service lag
+// behind its hosts. Two persistent trees beside the zone's hold the state:
+//
+//	members: service key ‖ 0xff ‖ host label  → the host's addresses, owned by the service name
+//	counts:  service key ‖ 0xfe ‖ type ‖ IP    → how many hosts have that address
+//	         service key ‖ 0xfd ‖ type ‖ TTL   → how many host records have that TTL
+//
+// A host change adjusts the counts of its own addresses only: an address
+// enters the service when its count becomes 1 and leaves at 0, and the
+// service's TTL is the lowest TTL with a non-zero count. The cost is
+// O(log n) per address plus one copy of the service's record pointers,
+// whatever the size of the zone. The separators never occur in keys, whose
+// labels are presentation text.
+const (
+	memberSep = 0xff
+	addrSep   = 0xfe
+	ttlSep    = 0xfd
+)
 
-const memberSep = 0xff // never occurs in a key: labels are presentation text
-
-// derive rebuilds the services of every host whose addresses changed.
+// derive updates the services of every host whose addresses changed.
 func (t *Txn) derive() {
 	if t.deriver == nil || len(t.hosts) == 0 {
 		return
 	}
-	changed := map[string]struct{}{}
-	for host := range t.hosts {
+	for _, host := range slices.Sorted(mapKeys(t.hosts)) {
 		label := firstLabel(host)
 		addrs := append(slices.Clone(t.Own(host, dns.TypeA)), t.Own(host, dns.TypeAAAA)...)
 		for _, svc := range t.deriver.Services(label) {
@@ -30,24 +42,23 @@ func (t *Txn) derive() {
 			if name == host {
 				continue
 			}
-			mkey := append(appendKey(nil, name, t.origin), memberSep)
-			mkey = append(mkey, label...)
-			if len(addrs) == 0 {
+			skey := appendKey(nil, name, t.origin)
+			mkey := append(append(slices.Clone(skey), memberSep), label...)
+			old, _ := t.members.Get(mkey)
+			now := ownedBy(addrs, name)
+			if len(now) == 0 {
 				t.members.Delete(mkey)
 			} else {
-				t.members.Insert(mkey, ownedBy(addrs, name))
+				t.members.Insert(mkey, now)
 			}
-			changed[name] = struct{}{}
+			t.adjustService(name, skey, old, now)
 		}
-	}
-	for name := range changed {
-		t.rebuildService(name)
 	}
 	clear(t.hosts)
 }
 
 // ownedBy returns copies of a host's address records owned by the service
-// name, made once per host change so that rebuilding a service copies nothing.
+// name, made once per host change.
 func ownedBy(rrs []dns.RR, name string) []dns.RR {
 	out := make([]dns.RR, len(rrs))
 	for i, rr := range rrs {
@@ -57,62 +68,149 @@ func ownedBy(rrs []dns.RR, name string) []dns.RR {
 	return out
 }
 
-// rebuildService recomputes the derived RRsets of one service name: the
-// union of its members' addresses without duplicates, with the lowest TTL of
-// its members, so no answer outlives the host record it came from.
-func (t *Txn) rebuildService(name string) {
-	key := appendKey(nil, name, t.origin)
-	n, _ := t.tree.Get(key)
-	size := 0
-	if n != nil {
-		for _, d := range n.derived {
-			size += len(d.RRs)
-		}
-	}
-	a, aaaa := make([]dns.RR, 0, size), []dns.RR(nil)
-	seen := make(map[netip.Addr]struct{}, size+1)
-	t.members.Root().WalkPrefix(append(slices.Clone(key), memberSep), func(_ []byte, rrs []dns.RR) bool {
-		for _, rr := range rrs {
-			var ip netip.Addr
-			switch rr := rr.(type) {
-			case *dns.A:
-				ip, _ = netip.AddrFromSlice(rr.A.To4())
-				if _, dup := seen[ip]; !dup {
-					a = append(a, rr)
-				}
-			case *dns.AAAA:
-				ip, _ = netip.AddrFromSlice(rr.AAAA.To16())
-				if _, dup := seen[ip]; !dup {
-					aaaa = append(aaaa, rr)
-				}
-			}
-			seen[ip] = struct{}{}
-		}
-		return false
-	})
-	var derived []*RRset
-	for _, rrs := range [][]dns.RR{a, aaaa} {
-		if len(rrs) == 0 {
-			continue
-		}
-		ttl := rrs[0].Header().Ttl
-		for _, rr := range rrs {
-			ttl = min(ttl, rr.Header().Ttl)
-		}
-		for i, rr := range rrs {
-			rrs[i] = withTTL(rr, ttl)
-		}
-		derived = withSet(derived, rrs[0].Header().Rrtype, rrs)
-	}
+// adjustService replaces one host's contribution old with now.
+func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
+	n, _ := t.tree.Get(skey)
 	if n == nil {
-		if len(derived) == 0 {
-			return
-		}
 		n = &Node{name: name}
 	} else {
 		n = n.clone()
 	}
+	var derived []*RRset
+	for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		var cur []dns.RR
+		if s := findSet(n.derived, typ); s != nil {
+			cur = s.RRs
+		}
+		var gone [][]byte
+		var added []dns.RR
+		for _, rr := range old {
+			if rr.Header().Rrtype == typ {
+				t.count(ttlKey(skey, rr), -1)
+				if t.count(addrKey(skey, rr), -1) == 0 {
+					gone = append(gone, ipOf(rr))
+				}
+			}
+		}
+		for _, rr := range now {
+			if rr.Header().Rrtype == typ {
+				t.count(ttlKey(skey, rr), +1)
+				if t.count(addrKey(skey, rr), +1) == 1 {
+					added = append(added, rr)
+				}
+			}
+		}
+		rrs := cur
+		if len(gone) > 0 || len(added) > 0 {
+			rrs = make([]dns.RR, 0, len(cur)+len(added))
+			for _, rr := range cur {
+				if !slices.ContainsFunc(gone, func(ip []byte) bool { return net.IP(ip).Equal(ipOf(rr)) }) {
+					rrs = append(rrs, rr)
+				}
+			}
+			rrs = append(rrs, added...)
+		}
+		if len(rrs) == 0 {
+			continue
+		}
+		switch ttl := t.lowestTTL(skey, typ); {
+		case rrs[0].Header().Ttl != ttl: // the lowest TTL moved: every record follows
+			rrs = slices.Clone(rrs)
+			for i, rr := range rrs {
+				rrs[i] = withTTL(rr, ttl)
+			}
+		case len(added) > 0: // rrs is a fresh slice ending with the added records
+			for i := len(rrs) - len(added); i < len(rrs); i++ {
+				rrs[i] = withTTL(rrs[i], ttl)
+			}
+		}
+		if s := findSet(n.derived, typ); s != nil && len(gone) == 0 && len(added) == 0 && sameSlice(s.RRs, rrs) {
+			derived = append(derived, s) // unchanged: keep the set and its rotation
+			continue
+		}
+		derived = append(derived, &RRset{RRs: rrs})
+	}
 	n.derived = derived
 	n.serve()
-	t.put(key, n)
+	t.put(skey, n)
+}
+
+// count adds delta to the counter at key and returns the new value; a
+// counter that reaches zero is removed.
+func (t *Txn) count(key []byte, delta int) int {
+	c, _ := t.counts.Get(key)
+	c += delta
+	if c <= 0 {
+		t.counts.Delete(key)
+		return 0
+	}
+	t.counts.Insert(key, c)
+	return c
+}
+
+// lowestTTL is the lowest TTL among the host records of one type of a service.
+func (t *Txn) lowestTTL(skey []byte, typ uint16) uint32 {
+	it := t.counts.Root().Iterator()
+	prefix := append(append(slices.Clone(skey), ttlSep), byte(typ))
+	it.SeekPrefix(prefix)
+	k, _, ok := it.Next()
+	if !ok {
+		return 0
+	}
+	return binary.BigEndian.Uint32(k[len(prefix):])
+}
+
+func addrKey(skey []byte, rr dns.RR) []byte {
+	k := append(append(slices.Clone(skey), addrSep), byte(rr.Header().Rrtype))
+	return append(k, ipOf(rr)...)
+}
+
+func ttlKey(skey []byte, rr dns.RR) []byte {
+	k := append(append(slices.Clone(skey), ttlSep), byte(rr.Header().Rrtype))
+	return binary.BigEndian.AppendUint32(k, rr.Header().Ttl)
+}
+
+// ipOf returns the address of an A or AAAA record, 4 or 16 bytes.
+func ipOf(rr dns.RR) []byte {
+	switch rr := rr.(type) {
+	case *dns.A:
+		return rr.A.To4()
+	case *dns.AAAA:
+		return rr.AAAA.To16()
+	}
+	return nil
+}
+
+func sameSlice(a, b []dns.RR) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// rederive drops every derived record and marks every host for derivation
+// with the transaction's (new) deriver; commit derives them again.
+func (t *Txn) rederive() {
+	t.members = iradix.New[[]dns.RR]().Txn()
+	t.counts = iradix.New[int]().Txn()
+	t.base.tree.Root().Walk(func(key []byte, n *Node) bool {
+		if len(n.derived) > 0 {
+			c := n.clone()
+			c.derived = nil
+			c.serve()
+			t.put(slices.Clone(key), c)
+		}
+		if n.name != t.origin && parentName(n.name) == t.origin && (n.Own(dns.TypeA) != nil || n.Own(dns.TypeAAAA) != nil) {
+			t.hosts[n.name] = struct{}{}
+		}
+		return false
+	})
+	t.forced = true
 }

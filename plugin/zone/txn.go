@@ -22,7 +22,9 @@ type Txn struct {
 	deriver Deriver
 	tree    *iradix.Txn[*Node]
 	members *iradix.Txn[[]dns.RR]
+	counts  *iradix.Txn[int]
 	records int
+	forced  bool // commit even without explicit changes (derived data changed)
 
 	before map[setKey][]dns.RR // explicit RRsets as they were before the first change
 	order  []setKey            // the order in which RRsets were first changed
@@ -41,6 +43,7 @@ func newTxn(v *Version, d Deriver) *Txn {
 		deriver: d,
 		tree:    v.tree.Txn(),
 		members: v.members.Txn(),
+		counts:  v.counts.Txn(),
 		records: v.records,
 		before:  map[setKey][]dns.RR{},
 		hosts:   map[string]struct{}{},
@@ -198,6 +201,7 @@ func (t *Txn) commit(seq uint64) *Version {
 		origin:  t.origin,
 		tree:    t.tree.CommitOnly(),
 		members: t.members.CommitOnly(),
+		counts:  t.counts.CommitOnly(),
 		records: t.records,
 		seq:     seq,
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -224,4 +225,69 @@ func TestConcurrentUpdatesAreSerialisedAndBatched(t *testing.T) {
 		t.Errorf("log saw %d changesets in %d commits", log.sets, log.commits)
 	}
 	t.Logf("%d updates in %d log commits", log.sets, log.commits)
+}
+
+func TestDerivedTTLRisesWhenTheLowestLeaves(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	a, b := "cyberdyne-web-sfo-prod.example.org.", "techcom-web-sfo-prod.example.org."
+	set(t, z, a, dns.TypeA, a+" 30 IN A 13.37.1.1")
+	set(t, z, b, dns.TypeA, b+" 90 IN A 13.37.1.2")
+	ttls := func() []uint32 {
+		var out []uint32
+		for _, s := range answer(z, "web.example.org.", dns.TypeA) {
+			out = append(out, mustRR(t, s).Header().Ttl)
+		}
+		return out
+	}
+	if got := ttls(); !slices.Equal(got, []uint32{30, 30}) {
+		t.Errorf("TTLs %v, want the lowest (30) on both", got)
+	}
+	set(t, z, a, dns.TypeA)
+	if got := ttls(); !slices.Equal(got, []uint32{90}) {
+		t.Errorf("TTLs %v after the 30s host left, want 90", got)
+	}
+}
+
+func TestSharedAddressStaysWhileAnyHostHasIt(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	a, b := "cyberdyne-web-sfo-prod.example.org.", "techcom-web-sfo-prod.example.org."
+	set(t, z, b, dns.TypeA, b+" 300 IN A 13.37.1.1") // both hosts now share 13.37.1.1
+	set(t, z, b, dns.TypeAAAA)
+	if got := answer(z, "web.example.org.", dns.TypeA); len(got) != 1 {
+		t.Fatalf("shared address not de-duplicated: %q", got)
+	}
+	set(t, z, a, dns.TypeA)
+	if got := answer(z, "web.example.org.", dns.TypeA); len(got) != 1 {
+		t.Errorf("address left while another host still has it: %q", got)
+	}
+}
+
+type webAndSite struct{}
+
+func (webAndSite) Services(label string) []string {
+	f := strings.Split(label, "-")
+	if len(f) < 4 {
+		return nil
+	}
+	return []string{f[1] + "." + f[3]}
+}
+
+func TestSetDeriverDerivesAgain(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	if err := z.SetDeriver(webAndSite{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := z.Current().Node("web.example.org."); n != nil {
+		t.Errorf("old service still served: %v", n.Sets())
+	}
+	want := []string{"web.prod.example.org. 300 IN A 13.37.1.1", "web.prod.example.org. 300 IN A 13.37.1.2"}
+	if got := answer(z, "web.prod.example.org.", dns.TypeA); !slices.Equal(got, want) {
+		t.Errorf("new service: %q, want %q", got, want)
+	}
+	// Later updates use the new rules.
+	h := "skynet-web-lon-prod.example.org."
+	set(t, z, h, dns.TypeA, h+" 300 IN A 13.37.1.3")
+	if got := answer(z, "web.prod.example.org.", dns.TypeA); len(got) != 3 {
+		t.Errorf("update after SetDeriver: %q", got)
+	}
 }

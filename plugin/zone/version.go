@@ -11,7 +11,8 @@ import (
 type Version struct {
 	origin  string
 	tree    *iradix.Tree[*Node]
-	members *iradix.Tree[[]dns.RR] // service key + 0xff + host label → the host's addresses
+	members *iradix.Tree[[]dns.RR] // derivation state, see derived.go
+	counts  *iradix.Tree[int]
 	soa     *dns.SOA
 	negSOA  *dns.SOA // the SOA for negative answers: TTL = min(SOA TTL, MINIMUM)
 	records int      // explicit records
@@ -19,7 +20,7 @@ type Version struct {
 }
 
 func newVersion(origin string) *Version {
-	return &Version{origin: origin, tree: iradix.New[*Node](), members: iradix.New[[]dns.RR]()}
+	return &Version{origin: origin, tree: iradix.New[*Node](), members: iradix.New[[]dns.RR](), counts: iradix.New[int]()}
 }
 
 // Origin is the zone apex.

@@ -17,7 +17,7 @@ type Log interface {
 // Zone is one authoritative zone.
 type Zone struct {
 	origin  string
-	deriver Deriver
+	deriver Deriver // guarded by wmu
 	cur     atomic.Pointer[Version]
 
 	log Log // nil: changes live in memory only
@@ -81,17 +81,32 @@ func (z *Zone) Update(fn func(*Txn) error) (Changeset, *Version, error) {
 	return r.cs, r.v, r.err
 }
 
+// SetDeriver changes the derivation rules and derives every service again,
+// in one commit. It costs a walk of the zone; reloads call it when the rules
+// of a shared zone changed.
+func (z *Zone) SetDeriver(d Deriver) error {
+	_, _, err := z.Update(func(t *Txn) error {
+		t.deriver = d
+		t.rederive()
+		z.deriver = d // under wmu: later transactions use the new rules
+		return nil
+	})
+	return err
+}
+
 // process applies a batch in order, makes its changesets durable with one
 // Log.Commit, then publishes the last version. Called with wmu held.
 func (z *Zone) process(batch []*request) {
 	v := z.cur.Load()
 	var changes []Changeset
 	for _, r := range batch {
-		t := newTxn(v, z.deriver)
+		t := newTxn(v, z.deriver) // read under wmu: SetDeriver changes it there
 		if r.err = r.fn(t); r.err == nil {
-			if r.cs = t.Changeset(); !r.cs.Empty() {
+			if r.cs = t.Changeset(); !r.cs.Empty() || t.forced {
 				z.seq++
 				v = t.commit(z.seq)
+			}
+			if !r.cs.Empty() {
 				changes = append(changes, r.cs)
 			}
 		}
