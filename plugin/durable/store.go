@@ -124,6 +124,15 @@ func (s *Store) Commit(cs []zone.Changeset) error {
 	return nil
 }
 
+// Stats reports the journal's appended records and fsyncs since it was
+// opened; zero for a zone kept in memory.
+func (s *Store) Stats() journal.Stats {
+	if s.journal == nil {
+		return journal.Stats{}
+	}
+	return s.journal.Stats()
+}
+
 // recover cuts the journal back to its last durable record after a failed
 // write, so the next update can try again, and returns the original error.
 func (s *Store) recover(err error) error {

@@ -1,8 +1,8 @@
 package zone
 
 import (
+	"bytes"
 	"encoding/binary"
-	"net"
 	"slices"
 
 	iradix "github.com/hashicorp/go-immutable-radix/v2"
@@ -29,11 +29,19 @@ const (
 	ttlSep    = 0xfd
 )
 
-// derive updates the services of every host whose addresses changed.
+// derive updates the services of every host whose addresses changed. The
+// hosts' contributions are gathered per service first, so a service is
+// adjusted once per commit however many of its hosts changed (a zone load
+// adds every host in one commit).
 func (t *Txn) derive() {
 	if t.deriver == nil || len(t.hosts) == 0 {
 		return
 	}
+	type contribution struct {
+		skey     []byte
+		old, now []dns.RR
+	}
+	services := map[string]*contribution{}
 	for _, host := range slices.Sorted(mapKeys(t.hosts)) {
 		label := firstLabel(host)
 		addrs := append(slices.Clone(t.Own(host, dns.TypeA)), t.Own(host, dns.TypeAAAA)...)
@@ -42,8 +50,12 @@ func (t *Txn) derive() {
 			if name == host {
 				continue
 			}
-			skey := appendKey(nil, name, t.origin)
-			mkey := append(append(slices.Clone(skey), memberSep), label...)
+			c := services[name]
+			if c == nil {
+				c = &contribution{skey: appendKey(nil, name, t.origin)}
+				services[name] = c
+			}
+			mkey := append(append(slices.Clone(c.skey), memberSep), label...)
 			old, _ := t.members.Get(mkey)
 			now := ownedBy(addrs, name)
 			if len(now) == 0 {
@@ -51,8 +63,12 @@ func (t *Txn) derive() {
 			} else {
 				t.members.Insert(mkey, now)
 			}
-			t.adjustService(name, skey, old, now)
+			c.old, c.now = append(c.old, old...), append(c.now, now...)
 		}
+	}
+	for _, name := range slices.Sorted(mapKeys(services)) {
+		c := services[name]
+		t.adjustService(name, c.skey, c.old, c.now)
 	}
 	clear(t.hosts)
 }
@@ -68,7 +84,7 @@ func ownedBy(rrs []dns.RR, name string) []dns.RR {
 	return out
 }
 
-// adjustService replaces one host's contribution old with now.
+// adjustService replaces the contributions old of some hosts with now.
 func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 	n, _ := t.tree.Get(skey)
 	if n == nil {
@@ -82,13 +98,13 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 		if s := findSet(n.derived, typ); s != nil {
 			cur = s.RRs
 		}
-		var gone [][]byte
+		gone := map[string]bool{}
 		var added []dns.RR
 		for _, rr := range old {
 			if rr.Header().Rrtype == typ {
 				t.count(ttlKey(skey, rr), -1)
 				if t.count(addrKey(skey, rr), -1) == 0 {
-					gone = append(gone, ipOf(rr))
+					gone[string(ipOf(rr))] = true
 				}
 			}
 		}
@@ -102,13 +118,22 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 		}
 		rrs := cur
 		if len(gone) > 0 || len(added) > 0 {
+			// Sets are kept sorted by address, so a service's order does not
+			// depend on the order its hosts registered in (replays and
+			// secondaries see the same set): merge the sorted additions in.
+			slices.SortFunc(added, byAddress)
 			rrs = make([]dns.RR, 0, len(cur)+len(added))
+			i := 0
 			for _, rr := range cur {
-				if !slices.ContainsFunc(gone, func(ip []byte) bool { return net.IP(ip).Equal(ipOf(rr)) }) {
-					rrs = append(rrs, rr)
+				if gone[string(ipOf(rr))] {
+					continue
 				}
+				for ; i < len(added) && byAddress(added[i], rr) < 0; i++ {
+					rrs = append(rrs, added[i])
+				}
+				rrs = append(rrs, rr)
 			}
-			rrs = append(rrs, added...)
+			rrs = append(rrs, added[i:]...)
 		}
 		if len(rrs) == 0 {
 			continue
@@ -119,9 +144,11 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 			for i, rr := range rrs {
 				rrs[i] = withTTL(rr, ttl)
 			}
-		case len(added) > 0: // rrs is a fresh slice ending with the added records
-			for i := len(rrs) - len(added); i < len(rrs); i++ {
-				rrs[i] = withTTL(rrs[i], ttl)
+		case len(added) > 0: // rrs is a fresh slice: set the TTL of the added records
+			for i, rr := range rrs {
+				if rr.Header().Ttl != ttl {
+					rrs[i] = withTTL(rr, ttl)
+				}
 			}
 		}
 		if s := findSet(n.derived, typ); s != nil && len(gone) == 0 && len(added) == 0 && sameSlice(s.RRs, rrs) {
@@ -180,6 +207,8 @@ func ipOf(rr dns.RR) []byte {
 	}
 	return nil
 }
+
+func byAddress(a, b dns.RR) int { return bytes.Compare(ipOf(a), ipOf(b)) }
 
 func sameSlice(a, b []dns.RR) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
