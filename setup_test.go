@@ -27,7 +27,12 @@ func TestSetup(t *testing.T) {
 			allow-update ::1
 			max-update-records 50
 			max-zone-records 1000
+			snapshot 5m 1048576
 		}`, ""},
+		{"snapshot interval only", "dyndns {\n snapshot 1h\n}", ""},
+		{"snapshot bad interval", "dyndns {\n snapshot soon\n}", "Testfile:2"},
+		{"snapshot bad size", "dyndns {\n snapshot 1m big\n}", "Testfile:2"},
+		{"snapshot too many", "dyndns {\n snapshot 1m 1 2\n}", "Testfile:2"},
 		{"derive off", "dyndns {\nderive off\n}", ""},
 		{"unknown option", "dyndns {\n  frobnicate yes\n}", "Testfile:2 - Error during parsing: unknown property \"frobnicate\""},
 		{"bad order", "dyndns {\n order roundrobin\n}", "Testfile:2"},
