@@ -18,7 +18,6 @@ func appendKey(dst []byte, name, origin string) []byte {
 	}
 	var ends [maxLabels]int
 	n := 0
-	start := 0
 	for i := 0; i < len(rel); i++ {
 		switch rel[i] {
 		case '\\':
@@ -28,14 +27,12 @@ func appendKey(dst []byte, name, origin string) []byte {
 				ends[n] = i
 				n++
 			}
-			start = i + 1
 		}
 	}
 	if n < maxLabels {
 		ends[n] = len(rel)
 		n++
 	}
-	_ = start
 	for l := n - 1; l >= 0; l-- {
 		from := 0
 		if l > 0 {
@@ -65,29 +62,26 @@ func relative(name, origin string) string {
 
 // parentName returns name without its first label ("." for a single label).
 func parentName(name string) string {
-	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case '\\':
-			i++
-		case '.':
-			if i+1 == len(name) {
-				return "."
-			}
-			return name[i+1:]
-		}
+	i := firstDot(name)
+	if i+1 >= len(name) {
+		return "."
 	}
-	return "."
+	return name[i+1:]
 }
 
 // firstLabel returns the first label of name, without the dot.
-func firstLabel(name string) string {
+func firstLabel(name string) string { return name[:firstDot(name)] }
+
+// firstDot returns the index of the dot ending name's first label (len(name)
+// when there is none), skipping escaped dots.
+func firstDot(name string) int {
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
 		case '\\':
 			i++
 		case '.':
-			return name[:i]
+			return i
 		}
 	}
-	return name
+	return len(name)
 }
