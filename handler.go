@@ -5,6 +5,7 @@ package dyndns
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,7 +37,8 @@ type DynDNS struct {
 	snapshotInterval    time.Duration
 	snapshotJournalSize int64
 
-	xfer atomic.Pointer[transfer.Transfer] // for NOTIFY after updates
+	xfer      atomic.Pointer[transfer.Transfer] // for NOTIFY after updates
+	notifying sync.Map                          // origin → *atomic.Int32, NOTIFY rounds wanted
 }
 
 func newDynDNS() *DynDNS {

@@ -165,3 +165,26 @@ func TestCacheDoesNotFreezeRotation(t *testing.T) {
 		t.Errorf("cache served a stale service: %v", got)
 	}
 }
+
+func TestUpdateRecordLimit(t *testing.T) {
+	udp, _ := startServer(t, `example.org:0 {
+		bind 127.0.0.1
+		dyndns {
+			allow-update 127.0.0.1
+			max-update-records 2
+		}
+	}`)
+	m := new(dns.Msg)
+	m.SetUpdate("example.org.")
+	for i := range 3 {
+		rr, _ := dns.NewRR(fmt.Sprintf("l%d.example.org. 60 IN A 192.0.2.1", i))
+		m.Insert([]dns.RR{rr})
+	}
+	if r := exchange(t, "udp", udp, m); r.Rcode != dns.RcodeRefused {
+		t.Errorf("3 records over max-update-records 2: %s, want REFUSED", dns.RcodeToString[r.Rcode])
+	}
+	m.Ns = m.Ns[:2]
+	if r := exchange(t, "udp", udp, m); r.Rcode != dns.RcodeSuccess {
+		t.Errorf("2 records: %s", dns.RcodeToString[r.Rcode])
+	}
+}

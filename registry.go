@@ -28,6 +28,7 @@ type storeKey struct{ dir, origin string }
 type sharedStore struct {
 	store *durable.Store
 	refs  int
+	rules string // the derive rules the zone was derived with
 }
 
 // dirLock keeps other processes out of a directory while this one uses it.
@@ -42,11 +43,13 @@ func acquire(dir, origin string, rules *derive.Rules, opts durable.Options) (*du
 	defer registry.Unlock()
 	k := storeKey{dir, origin}
 	if s := registry.stores[k]; s != nil {
-		s.refs++
-		if err := s.store.Zone.SetDeriver(rules); err != nil {
-			s.refs--
-			return nil, err
+		if s.rules != rules.String() { // a reload changed the rules: derive again
+			if err := s.store.Zone.SetDeriver(rules); err != nil {
+				return nil, err
+			}
+			s.rules = rules.String()
 		}
+		s.refs++
 		return s.store, nil
 	}
 	if dir != "" {
@@ -62,7 +65,7 @@ func acquire(dir, origin string, rules *derive.Rules, opts durable.Options) (*du
 		}
 		return nil, err
 	}
-	registry.stores[k] = &sharedStore{store: s, refs: 1}
+	registry.stores[k] = &sharedStore{store: s, refs: 1, rules: rules.String()}
 	return s, nil
 }
 

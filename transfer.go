@@ -1,6 +1,8 @@
 package dyndns
 
 import (
+	"sync/atomic"
+
 	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/dyndns/dyndns/plugin/serial"
 	"github.com/miekg/dns"
@@ -39,12 +41,27 @@ func (d *DynDNS) Transfer(origin string, from uint32) (<-chan []dns.RR, error) {
 }
 
 // notify tells the secondaries of the transfer plugin that origin changed.
+// Bursts of updates coalesce: while a NOTIFY round is under way, further
+// changes only ask for one more round after it.
 func (d *DynDNS) notify(origin string) {
-	if t := d.xfer.Load(); t != nil {
-		go func() {
+	t := d.xfer.Load()
+	if t == nil {
+		return
+	}
+	p, _ := d.notifying.LoadOrStore(origin, new(atomic.Int32))
+	pending := p.(*atomic.Int32)
+	if pending.Add(1) > 1 {
+		return // the running round will go again
+	}
+	go func() {
+		for {
 			if err := t.Notify(origin); err != nil {
 				log.Warningf("notify for %s: %v", origin, err)
 			}
-		}()
-	}
+			if pending.Add(-1) == 0 {
+				return
+			}
+			pending.Store(1) // changes arrived meanwhile: one more round covers them all
+		}
+	}()
 }
