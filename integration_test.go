@@ -188,3 +188,30 @@ func TestUpdateRecordLimit(t *testing.T) {
 		t.Errorf("2 records: %s", dns.RcodeToString[r.Rcode])
 	}
 }
+
+func TestDSAtChildApexComesFromParent(t *testing.T) {
+	udp, tcp := startServer(t, `example.org:0 sub.example.org:0 {
+		bind 127.0.0.1
+		dyndns {
+			allow-update 127.0.0.1
+		}
+	}`)
+	m := new(dns.Msg)
+	m.SetUpdate("example.org.")
+	ds, _ := dns.NewRR("sub.example.org. 60 IN DS 12345 8 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF")
+	ns, _ := dns.NewRR("sub.example.org. 60 IN NS ns1.sub.example.org.")
+	m.Insert([]dns.RR{ds, ns})
+	if r := exchange(t, "tcp", tcp, m); r.Rcode != dns.RcodeSuccess {
+		t.Fatal(dns.RcodeToString[r.Rcode])
+	}
+	q := new(dns.Msg)
+	q.SetQuestion("sub.example.org.", dns.TypeDS)
+	r := exchange(t, "udp", udp, q)
+	if len(r.Answer) != 1 || r.Answer[0].Header().Rrtype != dns.TypeDS || !r.Authoritative {
+		t.Errorf("DS at the child apex: %v", r)
+	}
+	q.SetQuestion("sub.example.org.", dns.TypeSOA)
+	if r := exchange(t, "udp", udp, q); len(r.Answer) != 1 || r.Answer[0].Header().Name != "sub.example.org." {
+		t.Errorf("SOA of the child zone: %v", r)
+	}
+}
