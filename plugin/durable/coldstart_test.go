@@ -2,6 +2,7 @@ package durable
 
 import (
 	"fmt"
+	"github.com/dyndns/dyndns/plugin/derive"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +18,7 @@ import (
 func BenchmarkColdStart(b *testing.B) {
 	const hosts, journaled = 100_000, 10_000
 	src := b.TempDir()
-	s, err := Open(origin, seedRules{}, Options{Dir: src})
+	s, err := Open(origin, derive.Default(), Options{Dir: src})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		again, err := Open(origin, seedRules{}, Options{Dir: dir})
+		again, err := Open(origin, derive.Default(), Options{Dir: dir})
 		if err != nil {
 			b.Fatal(err)
 		}

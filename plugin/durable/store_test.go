@@ -3,6 +3,7 @@ package durable
 import (
 	"errors"
 	"fmt"
+	"github.com/dyndns/dyndns/plugin/derive"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -19,19 +20,9 @@ import (
 
 const origin = "example.org."
 
-type seedRules struct{}
-
-func (seedRules) Services(label string) []string {
-	f := strings.Split(label, "-")
-	if len(f) < 3 || slices.Contains(f, "") {
-		return nil
-	}
-	return []string{f[1]}
-}
-
 func open(t *testing.T, dir string, fsys journal.FS) *Store {
 	t.Helper()
-	s, err := Open(origin, seedRules{}, Options{Dir: dir, FS: fsys, Warnf: t.Logf})
+	s, err := Open(origin, derive.Default(), Options{Dir: dir, FS: fsys, Warnf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +201,7 @@ func TestCorruptJournalRefusesToStart(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	data[journal.HeaderSize+20] ^= 0xff // inside the first record
 	os.WriteFile(path, data, 0o644)
-	_, err := Open(origin, seedRules{}, Options{Dir: dir})
+	_, err := Open(origin, derive.Default(), Options{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "offset") {
 		t.Fatalf("corrupt journal: %v, want an error naming file and offset", err)
 	}
@@ -245,7 +236,7 @@ func TestJournalThatDoesNotContinueTheFileRefusesToStart(t *testing.T) {
 	s.Zone.Update(addHost("a-web-prod."+origin, "10.0.0.1")) // serial 1 → 2, in the journal only
 	// The operator rewrites the zone file (serial 1 → 5? no: to a serial the journal skips).
 	os.WriteFile(ZoneFile(dir, origin), []byte("$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 0 1 1 1 1\n@ IN NS ns1\n"), 0o644)
-	_, err := Open(origin, seedRules{}, Options{Dir: dir})
+	_, err := Open(origin, derive.Default(), Options{Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), "does not continue") {
 		t.Fatalf("mismatched journal: %v", err)
 	}

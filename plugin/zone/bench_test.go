@@ -2,6 +2,7 @@ package zone
 
 import (
 	"fmt"
+	"github.com/dyndns/dyndns/plugin/derive"
 	"net"
 	"testing"
 
@@ -12,7 +13,7 @@ import (
 // bigZone builds a zone of n hosts spread over 100 services.
 func bigZone(b *testing.B, n int) *Zone {
 	b.Helper()
-	z := New("example.org.", services{})
+	z := New("example.org.", derive.Default())
 	_, _, err := z.Update(func(tx *Txn) error {
 		for _, rr := range DefaultApex("example.org.") {
 			if err := tx.Insert(rr); err != nil {

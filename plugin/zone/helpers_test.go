@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"github.com/dyndns/dyndns/plugin/derive"
 	"slices"
 	"strings"
 	"testing"
@@ -8,21 +9,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// services is a Deriver for tests: the seed convention, id-service-env → service.
-type services struct{}
-
-func (services) Services(label string) []string {
-	f := strings.Split(label, "-")
-	if len(f) < 3 || slices.Contains(f, "") {
-		return nil
-	}
-	return []string{f[1]}
-}
-
 // load builds a zone from master-file text.
 func load(t testing.TB, origin, text string) *Zone {
 	t.Helper()
-	z := New(origin, services{})
+	z := New(origin, derive.Default())
 	_, _, err := z.Update(func(tx *Txn) error {
 		zp := dns.NewZoneParser(strings.NewReader(text), origin, "")
 		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {

@@ -3,8 +3,8 @@ package zone
 import (
 	"errors"
 	"fmt"
+	"github.com/dyndns/dyndns/plugin/derive"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -262,19 +262,13 @@ func TestSharedAddressStaysWhileAnyHostHasIt(t *testing.T) {
 	}
 }
 
-type webAndSite struct{}
-
-func (webAndSite) Services(label string) []string {
-	f := strings.Split(label, "-")
-	if len(f) < 4 {
-		return nil
-	}
-	return []string{f[1] + "." + f[3]}
-}
-
 func TestSetDeriverDerivesAgain(t *testing.T) {
 	z := load(t, "example.org.", seedZone)
-	if err := z.SetDeriver(webAndSite{}); err != nil {
+	rules, err := (*derive.Rules)(nil).Parse([]string{"{id}-{service}-{site}-{env}", "{service}.{env}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := z.SetDeriver(rules); err != nil {
 		t.Fatal(err)
 	}
 	if n := z.Current().Node("web.example.org."); n != nil {
