@@ -13,19 +13,22 @@ import (
 func load(t testing.TB, origin, text string) *Zone {
 	t.Helper()
 	z := New(origin, derive.Default())
-	_, _, err := z.Update(func(tx *Txn) error {
-		zp := dns.NewZoneParser(strings.NewReader(text), origin, "")
-		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-			if err := tx.Insert(rr); err != nil {
-				return err
-			}
-		}
-		return zp.Err()
-	})
+	_, _, err := z.Update(func(tx *Txn) error { return insertText(tx, text) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	return z
+}
+
+// insertText inserts the records of master-file text.
+func insertText(tx *Txn, text string) error {
+	zp := dns.NewZoneParser(strings.NewReader(text), tx.Origin(), "")
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if err := tx.Insert(rr); err != nil {
+			return err
+		}
+	}
+	return zp.Err()
 }
 
 func mustRR(t testing.TB, s string) dns.RR {

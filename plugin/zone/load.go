@@ -14,7 +14,14 @@ import (
 // SOA below the apex is an error.
 func (t *Txn) Insert(rr dns.RR) error {
 	h := rr.Header()
-	h.Name = strings.ToLower(h.Name)
+	if h.Class != dns.ClassINET {
+		return fmt.Errorf("%s: class %s, only IN is served", h.Name, dns.ClassToString[h.Class])
+	}
+	name, err := canonical(h.Name)
+	if err != nil {
+		return err
+	}
+	h.Name = name
 	if !dns.IsSubDomain(t.origin, h.Name) {
 		return fmt.Errorf("%s is outside zone %s", h.Name, t.origin)
 	}
@@ -39,6 +46,22 @@ func (t *Txn) Insert(rr dns.RR) error {
 	}
 	t.Set(h.Name, h.Rrtype, append(old[:len(old):len(old)], rr))
 	return nil
+}
+
+// canonical returns name lower-cased and escaped as a name that arrived on
+// the wire would be: zone files may spell "www" as "\\119ww" or hold raw
+// bytes, which must not become different names.
+func canonical(name string) (string, error) {
+	var buf [256]byte
+	off, err := dns.PackDomainName(name, buf[:], 0, nil, false)
+	if err != nil {
+		return "", fmt.Errorf("bad name %q: %w", name, err)
+	}
+	out, _, err := dns.UnpackDomainName(buf[:off], 0)
+	if err != nil {
+		return "", fmt.Errorf("bad name %q: %w", name, err)
+	}
+	return strings.ToLower(out), nil
 }
 
 // MayCoexistWithCNAME reports whether records of type t may share a name

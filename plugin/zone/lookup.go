@@ -146,6 +146,9 @@ func appendSet(dst []dns.RR, s *RRset, order rotate.Order, owner string) []dns.R
 // inZone reports whether name (lower case) is at or below origin. Unlike
 // dns.IsSubDomain it does not allocate, which matters on the query path.
 func inZone(name, origin string) bool {
+	if strings.IndexByte(name, '\\') >= 0 {
+		return dns.IsSubDomain(origin, name) // an escaped dot is no label boundary
+	}
 	return name == origin || origin == "." ||
 		(strings.HasSuffix(name, origin) && name[len(name)-len(origin)-1] == '.')
 }

@@ -123,3 +123,17 @@ func TestLookupDoesNotAllocatePerRecord(t *testing.T) {
 		}
 	}
 }
+
+func TestEscapedDotIsNotInZone(t *testing.T) {
+	z := load(t, "example.org.", `$ORIGIN example.org.
+@   3600 IN SOA ns1 hostmaster 1 3600 600 604800 60
+@   IN NS ns1
+*   IN A 192.0.2.99
+esc IN CNAME foo\.example.org.
+`)
+	m := new(dns.Msg)
+	z.Current().Lookup(m, "esc.example.org.", dns.TypeA, rotate.Fixed)
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != 1 || len(m.Ns) != 0 {
+		t.Errorf("CNAME to a name outside the zone (escaped dot) was followed: %v", m)
+	}
+}

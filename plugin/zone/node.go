@@ -59,7 +59,7 @@ func (n *Node) serve() {
 	for _, d := range n.derived {
 		o := findSet(n.own, d.Type())
 		if o == nil {
-			sets = withSet(sets, d.Type(), d.RRs)
+			sets = withRRset(sets, d.Type(), d) // the derived set itself: its rotation goes on
 			continue
 		}
 		ttl := min(o.TTL(), d.TTL())

@@ -34,20 +34,29 @@ func findSet(sets []*RRset, t uint16) *RRset {
 // withSet returns a copy of sets with the set of type t replaced by rrs
 // (removed when rrs is empty), keeping the order by type.
 func withSet(sets []*RRset, t uint16, rrs []dns.RR) []*RRset {
+	if len(rrs) == 0 {
+		return withRRset(sets, t, nil)
+	}
+	return withRRset(sets, t, &RRset{RRs: rrs})
+}
+
+// withRRset is withSet for an existing set (nil removes), which keeps its
+// rotation counter.
+func withRRset(sets []*RRset, t uint16, set *RRset) []*RRset {
 	out := make([]*RRset, 0, len(sets)+1)
-	added := len(rrs) == 0
+	added := set == nil
 	for _, s := range sets {
 		switch {
 		case s.Type() == t:
 			continue
 		case !added && s.Type() > t:
-			out = append(out, &RRset{RRs: rrs})
+			out = append(out, set)
 			added = true
 		}
 		out = append(out, s)
 	}
 	if !added {
-		out = append(out, &RRset{RRs: rrs})
+		out = append(out, set)
 	}
 	return out
 }

@@ -156,10 +156,30 @@ func (t *Txn) Changed() bool {
 	return false
 }
 
+// keepUnchanged puts back every RRset that the transaction changed and then
+// changed back to the same records (a delete and re-add, a re-registration):
+// the original set keeps its order and its rotation, and a replay of the
+// (empty) change gives the same zone.
+func (t *Txn) keepUnchanged() {
+	for _, k := range t.order {
+		before, after := t.before[k], t.Own(k.name, k.typ)
+		if len(before) == 0 || !sameSet(before, after) || &before[0] == &after[0] {
+			continue
+		}
+		key := appendKey(nil, k.name, t.origin)
+		n, _ := t.tree.Get(key)
+		n = n.clone()
+		n.own = withRRset(n.own, k.typ, findSet(t.base.Node(k.name).own, k.typ))
+		n.serve()
+		t.put(key, n)
+	}
+}
+
 // Changeset returns the effective change so far: each changed RRset's removed
 // records, then its added ones. A record whose TTL changed is removed and
 // added again, so replaying Del then Add reproduces the new state exactly.
 func (t *Txn) Changeset() Changeset {
+	t.keepUnchanged()
 	cs := Changeset{From: t.base.Serial()}
 	for _, k := range t.order {
 		before, after := t.before[k], t.Own(k.name, k.typ)
