@@ -129,8 +129,12 @@ func add(t *zone.Txn, name string, rr dns.RR) (soaSet bool) {
 	stored.Header().Rdlength = 0
 	switch typ {
 	case dns.TypeSOA:
+		// Newer than the SOA as this message left it and than the zone's
+		// serial before the message, so several SOAs in one message cannot
+		// walk the serial backwards around the RFC 1982 circle; never 0.
 		old := t.Own(name, dns.TypeSOA)
-		if len(old) == 0 || !serial.Less(old[0].(*dns.SOA).Serial, rr.(*dns.SOA).Serial) {
+		s := rr.(*dns.SOA).Serial
+		if len(old) == 0 || s == 0 || !serial.Less(old[0].(*dns.SOA).Serial, s) || !serial.Less(t.Base().Serial(), s) {
 			return false
 		}
 		t.Set(name, typ, []dns.RR{stored})

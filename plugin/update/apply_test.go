@@ -133,3 +133,21 @@ func rrset(z *zone.Zone, name string, typ uint16) []string {
 	slices.Sort(out)
 	return out
 }
+
+func TestReRegistrationKeepsRotation(t *testing.T) {
+	z := newZone(t)
+	first := func() string {
+		m := new(dns.Msg)
+		z.Current().Lookup(m, "www.example.org.", dns.TypeA, rotate.Cyclic)
+		return m.Answer[0].String()
+	}
+	a := first()
+	// The seed clients re-register on every boot: delete the RRset, add the same records.
+	re := msg(t, origin, nil, []string{"www.example.org. 0 ANY A", "www.example.org. 300 IN A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.2"})
+	if rc := run(t, z, re, Options{Permit: permitAll}); rc != dns.RcodeSuccess {
+		t.Fatal(dns.RcodeToString[rc])
+	}
+	if b := first(); a == b {
+		t.Errorf("rotation restarted after a re-registration that changed nothing: %s twice", a)
+	}
+}

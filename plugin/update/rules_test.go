@@ -88,6 +88,12 @@ func TestRFC2136(t *testing.T) {
 		{name: "newer SOA replaces", updates: []string{"example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 20 1 1 1 1"}, serial: 20},
 		{name: "older SOA ignored", updates: []string{"example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 9 1 1 1 1"}},
 		{name: "equal SOA ignored", updates: []string{"example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 10 1 1 1 1"}},
+		{name: "SOAs in one message cannot walk the serial back", updates: []string{
+			"example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 2147483657 1 1 1 1",
+			"example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 0 1 1 1 1"}, serial: 2147483657},
+		{name: "SOA with serial 0 ignored", updates: []string{"example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 0 1 1 1 1"}},
+		{name: "delete and re-add keeps order", updates: []string{"www.example.org. 0 NONE A 192.0.2.1", "www.example.org. 300 IN A 192.0.2.1"},
+			want: []want{{"www.example.org.", dns.TypeA, www}}},
 		{name: "SOA below apex ignored", updates: []string{"www.example.org. 3600 IN SOA ns1.example.org. hostmaster.example.org. 99 1 1 1 1"},
 			want: []want{{"www.example.org.", dns.TypeSOA, nil}}},
 		{name: "delete rrset", updates: []string{"www.example.org. 0 ANY A"}, serial: 11,
