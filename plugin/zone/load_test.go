@@ -11,7 +11,7 @@ func TestInsert(t *testing.T) {
 	apex := "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 1 2 3 4 5\n@ IN NS ns1\n"
 	tests := []struct {
 		name, text, err string
-		names       int
+		names           int
 	}{
 		{"escapes name one name", "www IN A 192.0.2.1\n\\119ww IN A 192.0.2.2\nWWW IN A 192.0.2.3\n", "", 2},
 		{"duplicate ignored", "www IN A 192.0.2.1\nwww IN A 192.0.2.1\n", "", 2},
