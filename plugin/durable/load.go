@@ -16,8 +16,10 @@ import (
 // there is no file (path "" means no file).
 func load(t *zone.Txn, path string) error {
 	if path != "" {
-		err := masterfile.Read(path, t.Origin(), t.Insert)
+		l := t.Loader()
+		err := masterfile.Read(path, t.Origin(), l.Add)
 		if err == nil {
+			l.Flush()
 			return checkApex(t, path)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {

@@ -22,12 +22,14 @@ func load(t testing.TB, origin, text string) *Zone {
 
 // insertText inserts the records of master-file text.
 func insertText(tx *Txn, text string) error {
+	l := tx.Loader()
 	zp := dns.NewZoneParser(strings.NewReader(text), tx.Origin(), "")
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
-		if err := tx.Insert(rr); err != nil {
+		if err := l.Add(rr); err != nil {
 			return err
 		}
 	}
+	l.Flush()
 	return zp.Err()
 }
 

@@ -8,11 +8,31 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Insert adds rr as a zone file load does: the owner is lower-cased, a
-// duplicate is ignored, a record whose TTL differs from its set's takes the
-// set's TTL (as BIND does when loading), and a CNAME beside other data or an
-// SOA below the apex is an error.
-func (t *Txn) Insert(rr dns.RR) error {
+// Loader adds the records of a zone file to a transaction, as a zone file
+// load does: owners are made canonical, duplicates are ignored, a record
+// whose TTL differs from its set's takes the set's TTL (as BIND does when
+// loading), and a CNAME beside other data, a second SOA or an SOA below the
+// apex is an error. It gathers each RRset and writes it once in Flush, so a
+// load costs O(records) however large its sets are.
+type Loader struct {
+	t     *Txn
+	sets  map[setKey]*loading
+	order []setKey
+	types map[string][]uint16 // the types this load added at each name
+}
+
+type loading struct {
+	rrs  []dns.RR
+	seen map[string][]dns.RR // lower-cased RDATA text → records with it
+}
+
+// Loader starts a load into t.
+func (t *Txn) Loader() *Loader {
+	return &Loader{t: t, sets: map[setKey]*loading{}, types: map[string][]uint16{}}
+}
+
+// Add checks rr and gathers it into its set.
+func (l *Loader) Add(rr dns.RR) error {
 	h := rr.Header()
 	if h.Class != dns.ClassINET {
 		return fmt.Errorf("%s: class %s, only IN is served", h.Name, dns.ClassToString[h.Class])
@@ -22,29 +42,80 @@ func (t *Txn) Insert(rr dns.RR) error {
 		return err
 	}
 	h.Name = name
-	if !dns.IsSubDomain(t.origin, h.Name) {
-		return fmt.Errorf("%s is outside zone %s", h.Name, t.origin)
+	if !dns.IsSubDomain(l.t.origin, name) {
+		return fmt.Errorf("%s is outside zone %s", name, l.t.origin)
 	}
-	if h.Rrtype == dns.TypeSOA && h.Name != t.origin {
-		return fmt.Errorf("SOA at %s is not at the apex %s", h.Name, t.origin)
+	if h.Rrtype == dns.TypeSOA && name != l.t.origin {
+		return fmt.Errorf("SOA at %s is not at the apex %s", name, l.t.origin)
 	}
-	if n := t.Node(h.Name); n != nil {
-		others := slices.ContainsFunc(n.own, func(s *RRset) bool { return !MayCoexistWithCNAME(s.Type()) })
-		if (h.Rrtype == dns.TypeCNAME && others) || (!MayCoexistWithCNAME(h.Rrtype) && n.Own(dns.TypeCNAME) != nil) {
-			return fmt.Errorf("CNAME and other data at %s", h.Name)
+	has := func(match func(uint16) bool) bool {
+		if n := l.t.Node(name); n != nil && slices.ContainsFunc(n.own, func(s *RRset) bool { return match(s.Type()) }) {
+			return true
 		}
-		if h.Rrtype == dns.TypeSOA && n.Own(dns.TypeSOA) != nil {
-			return fmt.Errorf("second SOA at %s", h.Name)
-		}
+		return slices.ContainsFunc(l.types[name], match)
 	}
-	old := t.Own(h.Name, h.Rrtype)
-	if containsRR(old, rr) {
+	isCNAME := func(t uint16) bool { return t == dns.TypeCNAME }
+	notBesideCNAME := func(t uint16) bool { return !MayCoexistWithCNAME(t) }
+	if (h.Rrtype == dns.TypeCNAME && has(notBesideCNAME)) || (!MayCoexistWithCNAME(h.Rrtype) && has(isCNAME)) {
+		return fmt.Errorf("CNAME and other data at %s", name)
+	}
+	k := setKey{name, h.Rrtype}
+	set := l.sets[k]
+	if set == nil {
+		if h.Rrtype == dns.TypeSOA && has(func(t uint16) bool { return t == dns.TypeSOA }) {
+			return fmt.Errorf("second SOA at %s", name)
+		}
+		set = &loading{rrs: slices.Clone(l.t.Own(name, h.Rrtype)), seen: map[string][]dns.RR{}}
+		for _, x := range set.rrs {
+			set.note(x)
+		}
+		l.sets[k] = set
+		l.order = append(l.order, k)
+		l.types[name] = append(l.types[name], h.Rrtype)
+	} else if h.Rrtype == dns.TypeSOA {
+		return fmt.Errorf("second SOA at %s", name)
+	}
+	if set.holds(rr) {
 		return nil
 	}
-	if len(old) > 0 {
-		h.Ttl = old[0].Header().Ttl
+	if len(set.rrs) > 0 {
+		h.Ttl = set.rrs[0].Header().Ttl
 	}
-	t.Set(h.Name, h.Rrtype, append(old[:len(old):len(old)], rr))
+	set.rrs = append(set.rrs, rr)
+	set.note(rr)
+	return nil
+}
+
+// Flush writes every gathered set into the transaction.
+func (l *Loader) Flush() {
+	for _, k := range l.order {
+		l.t.Set(k.name, k.typ, l.sets[k].rrs)
+	}
+	clear(l.sets)
+	l.order = l.order[:0]
+	clear(l.types)
+}
+
+// rdataKey buckets records whose data may be duplicates: dns.IsDuplicate
+// compares names in RDATA without case, so the bucket does too, and decides.
+func rdataKey(rr dns.RR) string {
+	return strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String()))
+}
+
+func (s *loading) note(rr dns.RR) {
+	k := rdataKey(rr)
+	s.seen[k] = append(s.seen[k], rr)
+}
+
+func (s *loading) holds(rr dns.RR) bool { return containsRR(s.seen[rdataKey(rr)], rr) }
+
+// Insert loads one record; see Loader.
+func (t *Txn) Insert(rr dns.RR) error {
+	l := t.Loader()
+	if err := l.Add(rr); err != nil {
+		return err
+	}
+	l.Flush()
 	return nil
 }
 

@@ -3,8 +3,10 @@ package zone
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dyndns/dyndns/plugin/derive"
+	"github.com/miekg/dns"
 )
 
 func TestInsert(t *testing.T) {
@@ -41,5 +43,39 @@ func TestInsert(t *testing.T) {
 				t.Errorf("%d names, want %d", got, tc.names)
 			}
 		})
+	}
+}
+
+func TestLoaderLargeSetIsLinear(t *testing.T) {
+	z := New("example.org.", derive.Default())
+	start := time.Now()
+	_, _, err := z.Update(func(tx *Txn) error {
+		return insertText(tx, "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 1 2 3 4 5\n@ IN NS ns1\n$GENERATE 1-30000 big TXT \"v$\"\n$GENERATE 1-30000 big TXT \"v$\"\n")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(z.Current().Node("big.example.org.").Own(dns.TypeTXT)); n != 30000 {
+		t.Errorf("%d records, want 30000 (duplicates dropped)", n)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("loading one set of 30,000 records took %v", d)
+	}
+}
+
+func TestLoaderDuplicatesIgnoreNameCase(t *testing.T) {
+	z := New("example.org.", derive.Default())
+	_, _, err := z.Update(func(tx *Txn) error {
+		return insertText(tx, "$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 1 2 3 4 5\n@ IN NS ns1\n"+
+			"mx IN MX 10 Mail.Example.org.\nmx IN MX 10 mail.example.org.\nt IN TXT \"A\"\nt IN TXT \"a\"\n")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(z.Current().Node("mx.example.org.").Own(dns.TypeMX)); n != 1 {
+		t.Errorf("MX targets differing in case are duplicates: %d records", n)
+	}
+	if n := len(z.Current().Node("t.example.org.").Own(dns.TypeTXT)); n != 2 {
+		t.Errorf("TXT strings differing in case are different records: %d records", n)
 	}
 }
