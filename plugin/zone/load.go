@@ -23,7 +23,7 @@ type Loader struct {
 
 type loading struct {
 	rrs  []dns.RR
-	seen map[string][]dns.RR // lower-cased RDATA text → records with it
+	seen map[string][]dns.RR // lower-cased RDATA text → records with it; built once the set is large
 }
 
 // Loader starts a load into t.
@@ -65,10 +65,7 @@ func (l *Loader) Add(rr dns.RR) error {
 		if h.Rrtype == dns.TypeSOA && has(func(t uint16) bool { return t == dns.TypeSOA }) {
 			return fmt.Errorf("second SOA at %s", name)
 		}
-		set = &loading{rrs: slices.Clone(l.t.Own(name, h.Rrtype)), seen: map[string][]dns.RR{}}
-		for _, x := range set.rrs {
-			set.note(x)
-		}
+		set = &loading{rrs: slices.Clone(l.t.Own(name, h.Rrtype))}
 		l.sets[k] = set
 		l.order = append(l.order, k)
 		l.types[name] = append(l.types[name], h.Rrtype)
@@ -102,12 +99,29 @@ func rdataKey(rr dns.RR) string {
 	return strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String()))
 }
 
+// smallSet is how many records a set may have before duplicates are found
+// through an index rather than by comparing with each record.
+const smallSet = 16
+
 func (s *loading) note(rr dns.RR) {
-	k := rdataKey(rr)
-	s.seen[k] = append(s.seen[k], rr)
+	if s.seen != nil {
+		k := rdataKey(rr)
+		s.seen[k] = append(s.seen[k], rr)
+	}
 }
 
-func (s *loading) holds(rr dns.RR) bool { return containsRR(s.seen[rdataKey(rr)], rr) }
+func (s *loading) holds(rr dns.RR) bool {
+	if len(s.rrs) < smallSet {
+		return containsRR(s.rrs, rr)
+	}
+	if s.seen == nil {
+		s.seen = make(map[string][]dns.RR, len(s.rrs))
+		for _, x := range s.rrs {
+			s.note(x)
+		}
+	}
+	return containsRR(s.seen[rdataKey(rr)], rr)
+}
 
 // Insert loads one record; see Loader.
 func (t *Txn) Insert(rr dns.RR) error {
@@ -123,6 +137,9 @@ func (t *Txn) Insert(rr dns.RR) error {
 // the wire would be: zone files may spell "www" as "\\119ww" or hold raw
 // bytes, which must not become different names.
 func canonical(name string) (string, error) {
+	if plain(name) {
+		return strings.ToLower(name), nil
+	}
 	var buf [256]byte
 	off, err := dns.PackDomainName(name, buf[:], 0, nil, false)
 	if err != nil {
@@ -133,6 +150,18 @@ func canonical(name string) (string, error) {
 		return "", fmt.Errorf("bad name %q: %w", name, err)
 	}
 	return strings.ToLower(out), nil
+}
+
+// plain reports whether name needs no unescaping: letters, digits, '-',
+// '_', '*' and dots only, as nearly every zone file's names.
+func plain(name string) bool {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '*' || c == '.') {
+			return false
+		}
+	}
+	return len(name) <= 255 && dns.IsFqdn(name)
 }
 
 // MayCoexistWithCNAME reports whether records of type t may share a name
