@@ -15,9 +15,6 @@ import (
 	"github.com/miekg/dns"
 )
 
-// fuzzOrigin is the zone every FuzzApply input is applied to.
-const fuzzOrigin = "example.org."
-
 // fuzzZoneText has something for every rule: apex SOA and NS set, hosts that
 // derive the services web and db (with a shared address and mixed TTLs),
 // CNAME chains and a loop, a CNAME beside a KEY, a wildcard, an empty
@@ -57,7 +54,7 @@ skynet-db-lax-prod     IN A    13.37.2.1
 
 var fuzzRecords = sync.OnceValues(func() ([]dns.RR, error) {
 	var rrs []dns.RR
-	zp := dns.NewZoneParser(strings.NewReader(fuzzZoneText), fuzzOrigin, "")
+	zp := dns.NewZoneParser(strings.NewReader(fuzzZoneText), origin, "")
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		rrs = append(rrs, rr)
 	}
@@ -71,7 +68,7 @@ func fuzzZone(tb testing.TB) *zone.Zone {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	z := zone.New(fuzzOrigin, derive.Default())
+	z := zone.New(origin, derive.Default())
 	_, _, err = z.Update(func(tx *zone.Txn) error {
 		for _, rr := range rrs {
 			if err := tx.Insert(dns.Copy(rr)); err != nil { // Insert changes the header
@@ -115,13 +112,13 @@ func fuzzRR(tb testing.TB, s string) dns.RR {
 	return x
 }
 
-// fuzzWire packs an UPDATE for fuzzOrigin. The ID steers the options:
+// fuzzWire packs an UPDATE for origin. The ID steers the options:
 // 0x4000 denies permission, 0x8000 sets a record limit a few records above
 // the zone's size (the low three bits).
 func fuzzWire(tb testing.TB, id uint16, prereqs, updates []string) []byte {
 	tb.Helper()
 	m := new(dns.Msg)
-	m.SetUpdate(fuzzOrigin)
+	m.SetUpdate(origin)
 	m.Id = id
 	for _, s := range prereqs {
 		m.Answer = append(m.Answer, fuzzRR(tb, s))
