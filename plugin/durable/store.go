@@ -102,17 +102,20 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 }
 
 // Commit implements zone.Log: it appends the changesets to the journal and
-// returns once they are on stable storage, with one fsync for all of them.
+// returns once they are all on stable storage, with one fsync, or with the
+// error that kept every one of them out of the journal.
 func (s *Store) Commit(cs []zone.Changeset) error {
-	var last journal.Ticket
-	for _, c := range cs {
-		t, err := s.journal.Enqueue(journal.Entry(c))
-		if err != nil {
-			return s.recover(err)
-		}
-		last = t
+	es := make([]journal.Entry, len(cs))
+	for i, c := range cs {
+		es[i] = journal.Entry(c)
 	}
-	if err := s.journal.Wait(last); err != nil {
+	// One Enqueue: the zone's batch is one journal batch, durable with one
+	// fsync or not at all, so a failure never leaves part of it behind.
+	t, err := s.journal.Enqueue(es...)
+	if err == nil {
+		err = s.journal.Wait(t)
+	}
+	if err != nil {
 		return s.recover(err)
 	}
 	if s.journal.Size() > s.opts.SnapshotJournalSize {

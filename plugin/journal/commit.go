@@ -34,13 +34,15 @@ type batch struct {
 // Ticket identifies an enqueued record; pass it to Wait.
 type Ticket struct{ b *batch }
 
-// Enqueue encodes e and queues it for the committer, without waiting for
-// any I/O. Records reach the file in Enqueue order. e is fully encoded
-// before Enqueue returns and its RRs are only read, so they may be shared
-// with readers and reused afterwards. It fails at once if the journal is
-// closed or failed (the error wraps ErrFailed and the I/O error), or if e
-// cannot be encoded (which does not fail the journal).
-func (j *Journal) Enqueue(e Entry) (Ticket, error) {
+// Enqueue encodes the entries and queues them for the committer, without
+// waiting for any I/O. Records reach the file in Enqueue order, and the
+// entries of one call go into one batch: one write and one fsync make them
+// all durable or, on failure, none of them. They are fully encoded before
+// Enqueue returns and their RRs are only read, so they may be shared with
+// readers and reused afterwards. It fails at once if the journal is closed
+// or failed (the error wraps ErrFailed and the I/O error), or if an entry
+// cannot be encoded (then none is queued, and the journal does not fail).
+func (j *Journal) Enqueue(es ...Entry) (Ticket, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
@@ -54,17 +56,22 @@ func (j *Journal) Enqueue(e Entry) (Ticket, error) {
 		b = &batch{buf: j.spare[:0], done: make(chan struct{})}
 		j.spare = nil
 	}
-	start := len(b.buf)
-	buf, err := appendRecord(b.buf, &e)
-	if err != nil {
-		// b.buf keeps any growth; its length is unchanged.
-		if j.cur == nil {
-			j.spare = buf[:0]
+	start, nrecs := len(b.buf), len(b.recs)
+	buf := b.buf
+	for i := range es {
+		off := len(buf)
+		var err error
+		if buf, err = appendRecord(buf, &es[i]); err != nil {
+			// Drop this call's records; the buffer keeps any growth.
+			b.buf, b.recs = buf[:start], b.recs[:nrecs]
+			if j.cur == nil {
+				j.spare = b.buf
+			}
+			return Ticket{}, fmt.Errorf("journal %s: %w", j.path, err)
 		}
-		return Ticket{}, fmt.Errorf("journal %s: %w", j.path, err)
+		b.recs = append(b.recs, recInfo{off: int64(off), len: int64(len(buf) - off), to: es[i].To})
 	}
 	b.buf = buf
-	b.recs = append(b.recs, recInfo{off: int64(start), len: int64(len(buf) - start), to: e.To})
 	if j.cur == nil {
 		j.cur = b
 		j.wake.Signal()
