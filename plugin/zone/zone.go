@@ -4,8 +4,20 @@
 package zone
 
 import (
+	"errors"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
+)
+
+var (
+	// ErrPanic is wrapped by the error of an update whose transaction
+	// panicked. Nothing of that update is kept; the zone's other updates go on.
+	ErrPanic = errors.New("update panicked")
+	// ErrOverloaded is returned at once, before any work, by an update that
+	// finds the zone's queue of waiting updates full.
+	ErrOverloaded = errors.New("too many updates waiting for this zone")
 )
 
 // Log makes changesets durable. Commit returns once every changeset given is
@@ -22,8 +34,9 @@ type Zone struct {
 
 	log Log // nil: changes live in memory only
 
-	qmu   sync.Mutex // guards queue
-	queue []*request
+	qmu        sync.Mutex // guards queue and queueLimit
+	queue      []*request
+	queueLimit int // 0: unbounded
 
 	wmu sync.Mutex // held by the writer processing a batch
 	seq uint64     // guarded by wmu
@@ -54,22 +67,44 @@ func (z *Zone) Current() *Version { return z.cur.Load() }
 // called before the first Update.
 func (z *Zone) SetLog(l Log) { z.log = l }
 
+// SetQueueLimit bounds the updates that may wait while the writer works
+// (0: no bound). Past it, Update fails with ErrOverloaded without waiting,
+// so a flood costs neither unbounded goroutines nor memory.
+func (z *Zone) SetQueueLimit(n int) {
+	z.qmu.Lock()
+	z.queueLimit = n
+	z.qmu.Unlock()
+}
+
+// Queued returns how many updates wait for the writer.
+func (z *Zone) Queued() int {
+	z.qmu.Lock()
+	defer z.qmu.Unlock()
+	return len(z.queue)
+}
+
 // Update runs fn in a transaction on the newest state and publishes the result.
 // Updates are serialised: each one sees every update before it. Concurrent
 // callers are committed in batches (one Log.Commit for all of them), so the
 // cost of making them durable is shared. If fn returns an error, nothing of
 // its transaction is kept and the error is returned. If the Log fails, every
-// update of that batch fails and the zone stays as it was.
+// update of that batch fails and the zone stays as it was. A panic in fn
+// (or in deriving its changes) fails that update alone, with ErrPanic.
 //
 // It returns the effective changeset (empty when nothing changed) and the
 // version that holds it.
 func (z *Zone) Update(fn func(*Txn) error) (Changeset, *Version, error) {
 	r := &request{fn: fn}
 	z.qmu.Lock()
+	if z.queueLimit > 0 && len(z.queue) >= z.queueLimit {
+		z.qmu.Unlock()
+		return Changeset{}, nil, ErrOverloaded
+	}
 	z.queue = append(z.queue, r)
 	z.qmu.Unlock()
 
 	z.wmu.Lock()
+	defer z.wmu.Unlock()
 	if !r.done {
 		z.qmu.Lock()
 		batch := z.queue
@@ -77,7 +112,6 @@ func (z *Zone) Update(fn func(*Txn) error) (Changeset, *Version, error) {
 		z.qmu.Unlock()
 		z.process(batch)
 	}
-	z.wmu.Unlock()
 	return r.cs, r.v, r.err
 }
 
@@ -100,20 +134,18 @@ func (z *Zone) process(batch []*request) {
 	v := z.cur.Load()
 	var changes []Changeset
 	for _, r := range batch {
-		t := newTxn(v, z.deriver) // read under wmu: SetDeriver changes it there
-		if r.err = r.fn(t); r.err == nil {
-			if r.cs = t.Changeset(); !r.cs.Empty() || t.forced {
-				z.seq++
-				v = t.commit(z.seq)
-			}
-			if !r.cs.Empty() {
-				changes = append(changes, r.cs)
-			}
+		if next, err := z.run(v, r); err != nil {
+			r.cs, r.err = Changeset{}, err
+		} else {
+			v = next
+		}
+		if !r.cs.Empty() {
+			changes = append(changes, r.cs)
 		}
 		r.v = v
 	}
 	if len(changes) > 0 && z.log != nil {
-		if err := z.log.Commit(changes); err != nil {
+		if err := z.commitLog(changes); err != nil {
 			for _, r := range batch {
 				r.cs, r.v, r.err = Changeset{}, nil, err
 				r.done = true
@@ -125,4 +157,36 @@ func (z *Zone) process(batch []*request) {
 	for _, r := range batch {
 		r.done = true
 	}
+}
+
+// run applies one request's transaction to v and returns the version that
+// holds it (v itself when nothing changed). A panic is turned into an error:
+// the transaction is dropped and v is untouched, since versions are never
+// modified in place.
+func (z *Zone) run(v *Version, r *request) (next *Version, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: %v\n%s", ErrPanic, p, debug.Stack())
+		}
+	}()
+	t := newTxn(v, z.deriver) // read under wmu: SetDeriver changes it there
+	if err := r.fn(t); err != nil {
+		return v, err
+	}
+	if r.cs = t.Changeset(); !r.cs.Empty() || t.forced {
+		z.seq++
+		return t.commit(z.seq), nil
+	}
+	return v, nil
+}
+
+// commitLog hands the batch's changesets to the Log; a panic there fails the
+// batch like any other Log error.
+func (z *Zone) commitLog(changes []Changeset) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: log: %v", ErrPanic, p)
+		}
+	}()
+	return z.log.Commit(changes)
 }
