@@ -37,12 +37,16 @@ type DynDNS struct {
 	snapshotInterval    time.Duration
 	snapshotJournalSize int64
 
+	failures  *rateLog  // log of failed updates
+	gen       uint64    // the caddy instance's generation, see registry.go
+	closeOnce sync.Once // OnShutdown may run more than once (test harnesses, reload)
+
 	xfer      atomic.Pointer[transfer.Transfer] // for NOTIFY after updates
 	notifying sync.Map                          // origin → *atomic.Int32, NOTIFY rounds wanted
 }
 
 func newDynDNS() *DynDNS {
-	return &DynDNS{zones: map[string]*zone.Zone{}, limits: defaultLimits}
+	return &DynDNS{zones: map[string]*zone.Zone{}, limits: defaultLimits, failures: newRateLog()}
 }
 
 // ServeDNS answers queries for the zones from their current version, without

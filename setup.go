@@ -49,8 +49,9 @@ func setup(c *caddy.Controller) error {
 		if t, ok := cfg.Handler("transfer").(*transfer.Transfer); ok {
 			d.xfer.Store(t)
 		}
-		return nil
+		return d.apply()
 	})
+	c.OnRestartFailed(d.restartFailed)
 	c.OnShutdown(d.close)
 	return nil
 }
@@ -99,6 +100,10 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.limits.updateRecords, err = positive(args)
 		case "max-zone-records":
 			d.limits.zoneRecords, err = positive(args)
+		case "max-zone-bytes":
+			d.limits.zoneBytes, err = positive(args)
+		case "max-queued-updates":
+			d.limits.queuedUpdates, err = positive(args)
 		case "snapshot":
 			d.snapshotInterval, d.snapshotJournalSize, err = parseSnapshot(args)
 		default:

@@ -24,17 +24,38 @@ func (d *DynDNS) serveUpdate(ctx context.Context, w dns.ResponseWriter, r *dns.M
 	}
 	rcode, err := d.update(ctx, state, origin)
 	if err != nil {
-		log.Infof("update of %q from %s refused with %s: %v", origin, state.IP(), dns.RcodeToString[rcode], err)
+		// Any client can send failing updates: the log says what happened
+		// at a bounded rate, the metric counts every one.
+		d.failures.log(rcode, "update of %q from %s failed with %s: %v", origin, state.IP(), dns.RcodeToString[rcode], err)
 	}
 	m := new(dns.Msg)
 	m.SetRcode(r, rcode) // ID, opcode and the zone section echoed (§3.8)
 	w.WriteMsg(m)
-	updates.WithLabelValues(serverOf(ctx), origin, dns.RcodeToString[rcode]).Inc()
+	updates.WithLabelValues(serverOf(ctx), d.zoneLabel(origin), dns.RcodeToString[rcode]).Inc()
 	return dns.RcodeSuccess, nil
 }
 
-// update checks the zone section (§3.1) and the limits, then applies the
-// message to its zone. It returns the rcode and, for a failure, why.
+// otherZones is the zone label of UPDATEs for zones the block does not
+// serve: labelling them with the client's zone name would let any client
+// create metric series at will. A zone name always ends in a dot, so it
+// cannot be confused with this value.
+const otherZones = "other"
+
+func (d *DynDNS) zoneLabel(origin string) string {
+	if _, ok := d.zones[origin]; ok {
+		return origin
+	}
+	return otherZones
+}
+
+// permitAll is update.Options.Permit once allow-update admitted the client.
+func permitAll([]dns.RR) bool { return true }
+
+// update checks the zone section (§3.1), the limits and allow-update, then
+// applies the message to its zone. It returns the rcode and, for a failure,
+// why. Everything that does not need the zone's data is decided before the
+// zone's writer is asked: an unauthorised or oversized message costs no
+// wait for the writer and learns nothing of the zone's contents.
 func (d *DynDNS) update(ctx context.Context, state request.Request, origin string) (int, error) {
 	r := state.Req
 	if len(r.Question) != 1 || r.Question[0].Qtype != dns.TypeSOA {
@@ -49,17 +70,23 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 	}
 	key, _ := tsig.ValidatedKeyName(ctx)
 	addr, _ := netip.ParseAddr(state.IP())
+	if !d.allow.Allowed(addr, key) {
+		return dns.RcodeRefused, errors.New("not allowed by allow-update")
+	}
 	opts := update.Options{
-		Permit:         func([]dns.RR) bool { return d.allow.Allowed(addr, key) },
+		Permit:         permitAll,
 		MaxZoneRecords: d.limits.zoneRecords,
+		MaxZoneBytes:   d.limits.zoneBytes,
 	}
 	cs, v, err := z.Update(func(t *zone.Txn) error { return update.Apply(t, r, opts) })
-	if err != nil {
-		var uerr *update.Error
-		if errors.As(err, &uerr) {
-			return uerr.Rcode, uerr
-		}
-		log.Errorf("update of %s not committed: %v", origin, err)
+	var uerr *update.Error
+	switch {
+	case errors.As(err, &uerr):
+		return uerr.Rcode, uerr
+	case errors.Is(err, zone.ErrOverloaded):
+		// Back-pressure, as BIND's update-quota: the client may retry.
+		return dns.RcodeRefused, err
+	case err != nil:
 		return dns.RcodeServerFailure, err
 	}
 	if !cs.Empty() {

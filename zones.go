@@ -1,6 +1,7 @@
 package dyndns
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/coredns/caddy"
@@ -11,8 +12,19 @@ import (
 // directory: two blocks sharing one would be two writers of one journal.
 type dirClaims struct{}
 
-// open acquires the store of every zone of the block.
+// instanceGeneration is the key under which a caddy instance keeps its
+// generation number, shared by its blocks.
+type instanceGeneration struct{}
+
+// open acquires the store of every zone of the block. The stores keep
+// running with their current settings until the instance starts (apply).
 func (d *DynDNS) open(c *caddy.Controller) error {
+	gen, ok := c.Get(instanceGeneration{}).(uint64)
+	if !ok {
+		gen = generations.Add(1)
+		c.Set(instanceGeneration{}, gen)
+	}
+	d.gen = gen
 	if d.directory != "" {
 		claims, _ := c.Get(dirClaims{}).(map[string]int)
 		if claims == nil {
@@ -31,29 +43,57 @@ func (d *DynDNS) open(c *caddy.Controller) error {
 		Warnf:               log.Warningf,
 	}
 	for _, origin := range d.origins {
-		s, err := acquire(d.directory, origin, d.rules, opts)
+		s, err := acquire(d.gen, d.directory, origin, d.rules, d.settings(), opts)
 		if err != nil {
 			d.close()
 			return err
 		}
 		d.zones[origin] = s.Zone
-		v := s.Zone.Current()
+	}
+	return nil
+}
+
+// settings are the block's options that live in its shared stores.
+func (d *DynDNS) settings() storeSettings {
+	return storeSettings{
+		rules:            d.rules.String(),
+		snapshotInterval: d.snapshotInterval,
+		snapshotSize:     d.snapshotJournalSize,
+		queueLimit:       d.limits.queuedUpdates,
+	}
+}
+
+// apply gives the block's stores its settings. It is the block's
+// OnStartup: a reload that fails before it leaves the zones as they were.
+func (d *DynDNS) apply() error {
+	var errs []error
+	for _, origin := range d.origins {
+		errs = append(errs, apply(d.directory, origin, d.rules, d.settings()))
+		v := d.zones[origin].Current()
 		zoneRecords.WithLabelValues(origin).Set(float64(v.Records()))
 		zoneSerial.WithLabelValues(origin).Set(float64(v.Serial()))
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// restartFailed is the running block's OnRestartFailed: the instance that
+// failed to start never shuts down, so its holds on the stores are dropped
+// here, and this block's settings are put back in case the failed instance
+// got as far as applying its own.
+func (d *DynDNS) restartFailed() error {
+	return errors.Join(dropNewer(d.gen), d.apply())
 }
 
 // close releases the block's stores; the last instance using a store
 // writes its final snapshot. It is the block's OnShutdown, which runs on
 // reload (after the new instance acquired the same stores) and at exit.
+// The zones stay readable: the old instance may still be answering.
 func (d *DynDNS) close() error {
-	var first error
-	for origin := range d.zones {
-		if err := release(d.directory, origin); err != nil && first == nil {
-			first = err
+	var errs []error
+	d.closeOnce.Do(func() {
+		for origin := range d.zones {
+			errs = append(errs, release(d.gen, d.directory, origin))
 		}
-		delete(d.zones, origin)
-	}
-	return first
+	})
+	return errors.Join(errs...)
 }

@@ -46,6 +46,9 @@ type Store struct {
 	snapMu   sync.Mutex    // one snapshot at a time
 	snapAt   atomic.Uint32 // serial of the last snapshot
 	kick     chan struct{} // asks the snapshot loop for a snapshot now
+	every    atomic.Int64  // snapshot interval, nanoseconds
+	maxSize  atomic.Int64  // journal size that triggers a snapshot
+	retime   chan struct{} // tells the snapshot loop that every changed
 	stop     chan struct{}
 	stopped  chan struct{}
 	closeErr error
@@ -55,13 +58,9 @@ type Store struct {
 // Open loads origin's zone from opts.Dir (zone file, then journal) and makes
 // every later commit durable.
 func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
-	if opts.SnapshotInterval <= 0 {
-		opts.SnapshotInterval = DefaultSnapshotInterval
-	}
-	if opts.SnapshotJournalSize <= 0 {
-		opts.SnapshotJournalSize = DefaultSnapshotJournalSize
-	}
-	s := &Store{Zone: zone.New(origin, d), opts: opts, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	s := &Store{Zone: zone.New(origin, d), opts: opts, kick: make(chan struct{}, 1), retime: make(chan struct{}, 1),
+		stop: make(chan struct{}), stopped: make(chan struct{})}
+	s.SetSnapshotPolicy(opts.SnapshotInterval, opts.SnapshotJournalSize)
 	if opts.Dir != "" {
 		s.path = ZoneFile(opts.Dir, origin)
 		j, err := journal.Open(JournalFile(opts.Dir, origin), journal.Options{Warnf: s.warnf, FS: opts.FS})
@@ -118,13 +117,39 @@ func (s *Store) Commit(cs []zone.Changeset) error {
 	if err != nil {
 		return s.recover(err)
 	}
-	if s.journal.Size() > s.opts.SnapshotJournalSize {
+	if s.journal.Size() > s.maxSize.Load() {
 		select {
 		case s.kick <- struct{}{}:
 		default:
 		}
 	}
 	return nil
+}
+
+// SetSnapshotPolicy changes how often the zone is written back (interval,
+// 0: DefaultSnapshotInterval) and the journal size that triggers a snapshot
+// (journalSize, 0: DefaultSnapshotJournalSize). A reload calls it on a
+// store that outlives the configuration that opened it.
+func (s *Store) SetSnapshotPolicy(interval time.Duration, journalSize int64) {
+	if interval <= 0 {
+		interval = DefaultSnapshotInterval
+	}
+	if journalSize <= 0 {
+		journalSize = DefaultSnapshotJournalSize
+	}
+	s.maxSize.Store(journalSize)
+	if time.Duration(s.every.Swap(int64(interval))) != interval {
+		select {
+		case s.retime <- struct{}{}:
+		default:
+		}
+	}
+	if s.journal != nil && s.journal.Size() > journalSize {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // Stats reports the journal's appended records and fsyncs since it was
@@ -171,12 +196,15 @@ func (s *Store) Snapshot() error {
 
 func (s *Store) snapshotLoop() {
 	defer close(s.stopped)
-	tick := time.NewTicker(s.opts.SnapshotInterval)
+	tick := time.NewTicker(time.Duration(s.every.Load()))
 	defer tick.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-s.retime:
+			tick.Reset(time.Duration(s.every.Load()))
+			continue
 		case <-tick.C:
 		case <-s.kick:
 		}

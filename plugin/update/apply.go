@@ -17,6 +17,9 @@ type Options struct {
 	// MaxZoneRecords bounds the zone's explicit records; an update that would
 	// grow the zone past it is REFUSED. Zero means no bound.
 	MaxZoneRecords int
+	// MaxZoneBytes bounds the uncompressed wire size of the zone's explicit
+	// records in the same way. Zero means no bound.
+	MaxZoneBytes int
 }
 
 // Apply checks and applies the UPDATE m, whose zone section names t's zone,
@@ -37,6 +40,9 @@ func Apply(t *zone.Txn, m *dns.Msg, o Options) error {
 	}
 	if o.MaxZoneRecords > 0 && t.Records() > o.MaxZoneRecords && t.Records() > t.Base().Records() {
 		return fail(dns.RcodeRefused, "zone would hold %d records, over max-zone-records %d", t.Records(), o.MaxZoneRecords)
+	}
+	if o.MaxZoneBytes > 0 && t.Bytes() > o.MaxZoneBytes && t.Bytes() > t.Base().Bytes() {
+		return fail(dns.RcodeRefused, "zone would hold %d bytes, over max-zone-bytes %d", t.Bytes(), o.MaxZoneBytes)
 	}
 	if !soaSet && t.Changed() {
 		bumpSerial(t)

@@ -75,3 +75,12 @@ func containsRR(rrs []dns.RR, rr dns.RR) bool {
 	}
 	return false
 }
+
+// wireSize is the uncompressed wire length of rrs.
+func wireSize(rrs []dns.RR) int {
+	n := 0
+	for _, rr := range rrs {
+		n += dns.Len(rr)
+	}
+	return n
+}

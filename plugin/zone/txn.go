@@ -24,6 +24,7 @@ type Txn struct {
 	members *iradix.Txn[[]dns.RR]
 	counts  *iradix.Txn[int]
 	records int
+	bytes   int
 	forced  bool // commit even without explicit changes (derived data changed)
 
 	before map[setKey][]dns.RR // explicit RRsets as they were before the first change
@@ -45,6 +46,7 @@ func newTxn(v *Version, d Deriver) *Txn {
 		members: v.members.Txn(),
 		counts:  v.counts.Txn(),
 		records: v.records,
+		bytes:   v.bytes,
 		before:  map[setKey][]dns.RR{},
 		hosts:   map[string]struct{}{},
 	}
@@ -58,6 +60,9 @@ func (t *Txn) Base() *Version { return t.base }
 
 // Records counts the explicit records as the transaction stands.
 func (t *Txn) Records() int { return t.records }
+
+// Bytes is the wire size of the explicit records as the transaction stands.
+func (t *Txn) Bytes() int { return t.bytes }
 
 // Node returns the node of name as the transaction stands, or nil.
 func (t *Txn) Node(name string) *Node {
@@ -97,6 +102,7 @@ func (t *Txn) Set(name string, typ uint16, rrs []dns.RR) {
 		t.order = append(t.order, k)
 	}
 	t.records += len(rrs) - len(old)
+	t.bytes += wireSize(rrs) - wireSize(old)
 	n.own = withSet(n.own, typ, rrs)
 	n.serve()
 	t.put(key, n)
@@ -223,6 +229,7 @@ func (t *Txn) commit(seq uint64) *Version {
 		members: t.members.CommitOnly(),
 		counts:  t.counts.CommitOnly(),
 		records: t.records,
+		bytes:   t.bytes,
 		seq:     seq,
 	}
 	if apex, _ := v.tree.Get(nil); apex != nil {

@@ -16,6 +16,7 @@ type Version struct {
 	soa     *dns.SOA
 	negSOA  *dns.SOA // the SOA for negative answers: TTL = min(SOA TTL, MINIMUM)
 	records int      // explicit records
+	bytes   int      // their wire size, uncompressed
 	seq     uint64   // commit sequence number within this process
 }
 
@@ -39,6 +40,10 @@ func (v *Version) Serial() uint32 {
 
 // Records counts the explicit records of the zone.
 func (v *Version) Records() int { return v.records }
+
+// Bytes is the uncompressed wire size of the explicit records: what
+// max-zone-bytes bounds.
+func (v *Version) Bytes() int { return v.bytes }
 
 // Names counts the names of the zone, empty non-terminals included.
 func (v *Version) Names() int { return v.tree.Len() }
