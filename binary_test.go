@@ -65,7 +65,8 @@ func freePort(t testing.TB) string {
 // daemon is a running coredns binary.
 type daemon struct {
 	cmd  *exec.Cmd
-	out  *bytes.Buffer
+	out  *bytes.Buffer // read it only after done is closed
+	done chan struct{} // closed when the process has exited
 	port string
 	dir  string
 }
@@ -79,43 +80,53 @@ func startBinary(t testing.TB, dir, port, corefile string) *daemon {
 	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{out: &bytes.Buffer{}, port: port, dir: dir}
+	d := &daemon{out: &bytes.Buffer{}, done: make(chan struct{}), port: port, dir: dir}
 	d.cmd = exec.Command(coredns(t), "-conf", conf)
 	d.cmd.Dir = dir
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { d.cmd.Wait(); close(d.done) }()
 	t.Cleanup(func() { d.stop() })
+	// Poll until it accepts TCP connections (it loads its zones before it
+	// listens), or exits.
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 100*time.Millisecond); err == nil {
 			c.Close()
 			return d
 		}
-		if d.cmd.ProcessState != nil {
-			break
+		select {
+		case <-d.done:
+			t.Fatalf("coredns exited while starting (%v):\n%s", d.cmd.ProcessState, d.out)
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("coredns did not start:\n%s", d.out)
+	d.kill()
+	t.Fatalf("coredns did not answer within 20s:\n%s", d.out)
 	return nil
 }
 
-// stop ends the daemon gracefully (SIGTERM) and waits for it.
+// stop ends the daemon gracefully (SIGINT) and waits for it.
 func (d *daemon) stop() {
-	if d.cmd.ProcessState != nil || d.cmd.Process == nil {
+	select {
+	case <-d.done:
 		return
+	default:
 	}
 	d.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { d.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-d.done:
 	case <-time.After(10 * time.Second):
-		d.cmd.Process.Kill()
-		<-done
+		d.kill()
 	}
+}
+
+// kill ends the daemon with SIGKILL, as a crash would, and waits for it.
+func (d *daemon) kill() {
+	d.cmd.Process.Kill()
+	<-d.done
 }
 
 // run runs a client program with stdin and returns its combined output.

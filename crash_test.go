@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,12 +20,23 @@ import (
 // Each update adds an A and a TXT record at a fresh name: both or neither
 // may survive. DYNDNS_CRASH_CYCLES sets the number of kill/restart cycles
 // (3 by default, enough for CI; run more by hand).
+//
+// Every cycle must get at least minAcked updates acknowledged before the
+// kill, and until the kill every dial, write and read must succeed: a test
+// whose clients never got through would prove nothing.
 func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 	cycles := 3
 	if s := os.Getenv("DYNDNS_CRASH_CYCLES"); s != "" {
-		cycles, _ = strconv.Atoi(s)
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("DYNDNS_CRASH_CYCLES=%q: want a positive number", s)
+		}
+		cycles = n
 	}
-	const clients = 16
+	const (
+		clients  = 16
+		minAcked = 20 // acknowledged updates per cycle before the kill may come
+	)
 	dir, port := t.TempDir(), freePort(t)
 	corefile := `example.org:{PORT} {
 		bind 127.0.0.1
@@ -37,18 +49,27 @@ func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 		}
 	}`
 	addr := "127.0.0.1:" + port
-	acked := map[string]bool{}
-	attempted := map[string]bool{}
+	acked := map[string]bool{}     // over all cycles
+	attempted := map[string]bool{} // sent, acknowledged or not
 	for cycle := range cycles {
 		d := startBinary(t, dir, port, corefile)
-		var mu sync.Mutex
-		var wg sync.WaitGroup
+		var (
+			mu         sync.Mutex // guards acked, attempted, cycleAcked
+			cycleAcked []string
+			wg         sync.WaitGroup
+			killed     atomic.Bool           // set just before the kill: errors are expected from then on
+			enough     = make(chan struct{}) // closed at minAcked acknowledgements this cycle
+		)
+		fail := func(format string, args ...any) {
+			if !killed.Load() {
+				t.Errorf("cycle %d: "+format, append([]any{cycle}, args...)...)
+			}
+		}
 		for c := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				conn, err := dns.DialTimeout("tcp", addr, 2*time.Second)
+			wg.Go(func() {
+				conn, err := dns.DialTimeout("tcp", addr, 5*time.Second)
 				if err != nil {
+					fail("client %d: dial before the kill: %v", c, err)
 					return
 				}
 				defer conn.Close()
@@ -62,48 +83,70 @@ func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 					mu.Lock()
 					attempted[name] = true
 					mu.Unlock()
-					conn.SetDeadline(time.Now().Add(2 * time.Second))
-					if conn.WriteMsg(m) != nil {
+					conn.SetDeadline(time.Now().Add(10 * time.Second))
+					if err := conn.WriteMsg(m); err != nil {
+						fail("%s: write before the kill: %v", name, err)
 						return
 					}
 					r, err := conn.ReadMsg()
-					if err != nil {
-						return // the server died: this update is not acknowledged
+					if err != nil { // after the kill: this update is not acknowledged
+						fail("%s: read before the kill: %v", name, err)
+						return
 					}
 					if r.Rcode != dns.RcodeSuccess {
-						t.Errorf("%s: %s", name, dns.RcodeToString[r.Rcode])
+						t.Errorf("cycle %d: %s: %s", cycle, name, dns.RcodeToString[r.Rcode])
 						return
 					}
 					mu.Lock()
 					acked[name] = true
+					if cycleAcked = append(cycleAcked, name); len(cycleAcked) == minAcked {
+						close(enough)
+					}
 					mu.Unlock()
 				}
-			}()
+			})
 		}
-		time.Sleep(time.Duration(200+rand.IntN(600)) * time.Millisecond)
-		d.cmd.Process.Kill()
-		d.cmd.Wait()
-		wg.Wait()
+		clientsDone := make(chan struct{})
+		go func() { wg.Wait(); close(clientsDone) }()
+
+		// The kill point: once minAcked updates of this cycle are
+		// acknowledged, then after a random delay while the flood goes on.
+		select {
+		case <-enough:
+		case <-clientsDone: // every client gave up: reported below
+		case <-time.After(30 * time.Second):
+		}
+		time.Sleep(time.Duration(rand.IntN(300)) * time.Millisecond) // a random kill point; the outcome must not depend on it
+		killed.Store(true)
+		d.kill()
+		<-clientsDone
+		if len(cycleAcked) < minAcked {
+			t.Fatalf("cycle %d: %d updates acknowledged before the kill, want at least %d", cycle, len(cycleAcked), minAcked)
+		}
 
 		d = startBinary(t, dir, port, corefile)
 		present := axfrNames(t, addr)
+		d.stop()
 		missing, half := 0, 0
 		for name := range acked {
 			if present[name] != 2 {
-				missing++
-				if missing < 5 {
+				if missing++; missing <= 5 {
 					t.Errorf("cycle %d: acknowledged %s has %d of its 2 records after the crash", cycle, name, present[name])
 				}
 			}
 		}
 		for name := range attempted {
-			if n := present[name]; n == 1 {
-				half++
-				t.Errorf("cycle %d: %s is half applied", cycle, name)
+			if present[name] == 1 {
+				if half++; half <= 5 {
+					t.Errorf("cycle %d: %s is half applied", cycle, name)
+				}
 			}
 		}
-		t.Logf("cycle %d: %d updates acknowledged so far, %d attempted, %d missing, %d half applied", cycle, len(acked), len(attempted), missing, half)
-		d.stop()
+		if missing > 0 || half > 0 {
+			t.Fatalf("cycle %d: %d acknowledged updates missing, %d half applied", cycle, missing, half)
+		}
+		t.Logf("cycle %d: %d updates acknowledged before the kill, all %d acknowledged so far present after restart (%d attempted)",
+			cycle, len(cycleAcked), len(acked), len(attempted))
 	}
 }
 

@@ -42,12 +42,13 @@ func hasA(t *testing.T, addr, name string) bool {
 func TestReloadSharesTheStore(t *testing.T) {
 	dir := t.TempDir()
 	input := caddy.CaddyfileInput{Contents: []byte(durableCorefile(dir)), Filepath: "Corefile", ServerTypeName: "dns"}
-	startMu.Lock()
-	i, err := caddy.Start(input)
-	startMu.Unlock()
-	if err != nil {
-		t.Fatal(err)
-	}
+	i := startCaddy(t, string(input.Contents))
+	running := i // the instance to shut down if the test stops early
+	t.Cleanup(func() {
+		if running != nil {
+			shutdown(t, running)
+		}
+	})
 	udp := i.Servers()[0].LocalAddr().String()
 	if rc := addA(t, "udp", udp, "before.example.org.", "192.0.2.1"); rc != dns.RcodeSuccess {
 		t.Fatal(dns.RcodeToString[rc])
@@ -57,6 +58,7 @@ func TestReloadSharesTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	running = i2
 	udp = i2.Servers()[0].LocalAddr().String()
 	if !hasA(t, udp, "before.example.org.") {
 		t.Error("update acknowledged before the reload is gone")
@@ -64,8 +66,8 @@ func TestReloadSharesTheStore(t *testing.T) {
 	if rc := addA(t, "udp", udp, "after.example.org.", "192.0.2.2"); rc != dns.RcodeSuccess {
 		t.Fatalf("update after reload: %s", dns.RcodeToString[rc])
 	}
-	i2.Stop()
-	i2.ShutdownCallbacks()
+	running = nil
+	shutdown(t, i2)
 
 	// The last instance wrote a snapshot: the zone file alone has both records.
 	if err := os.Remove(durable.JournalFile(dir, "example.org.")); err != nil {
@@ -81,7 +83,8 @@ func TestReloadSharesTheStore(t *testing.T) {
 
 func TestTwoBlocksOneDirectoryIsAnError(t *testing.T) {
 	dir := t.TempDir()
-	_, err := caddy.Start(caddy.CaddyfileInput{ServerTypeName: "dns", Filepath: "Corefile", Contents: []byte(
+	startMu.Lock()
+	i, err := caddy.Start(caddy.CaddyfileInput{ServerTypeName: "dns", Filepath: "Corefile", Contents: []byte(
 		`a.example:0 {
 			dyndns { 
 				directory ` + dir + `
@@ -92,6 +95,14 @@ func TestTwoBlocksOneDirectoryIsAnError(t *testing.T) {
 				directory ` + dir + `
 			}
 		}`)})
+	startMu.Unlock()
+	// The first block acquired its store before the second failed: release
+	// it as the process exit would.
+	if err == nil {
+		shutdown(t, i)
+	} else {
+		shutdownCallbacks(t, i)
+	}
 	if err == nil || !strings.Contains(err.Error(), "already used by another server block") {
 		t.Fatalf("two blocks on one directory: %v", err)
 	}

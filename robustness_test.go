@@ -23,17 +23,11 @@ import (
 )
 
 // startInstance starts CoreDNS on corefile and returns the caddy instance,
-// stopped and shut down (stores released) when the test ends.
+// shut down (stores released) when the test ends.
 func startInstance(t *testing.T, corefile string) *caddy.Instance {
 	t.Helper()
-	startMu.Lock()
-	caddy.Quiet, dnsserver.Quiet = true, true
-	i, err := caddy.Start(caddy.CaddyfileInput{Contents: []byte(corefile), Filepath: "Corefile", ServerTypeName: "dns"})
-	startMu.Unlock()
-	if err != nil {
-		t.Fatalf("starting CoreDNS: %v", err)
-	}
-	t.Cleanup(func() { i.Stop(); i.ShutdownCallbacks() })
+	i := startCaddy(t, corefile)
+	t.Cleanup(func() { shutdown(t, i) })
 	return i
 }
 
@@ -213,7 +207,7 @@ func TestReloadAppliesSnapshotOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { i2.Stop(); i2.ShutdownCallbacks() })
+	t.Cleanup(func() { shutdown(t, i2) })
 	addr := udpOf(i2)
 	m := updateMsg("reload.test.", nil, "snap.reload.test. 60 IN A 192.0.2.1")
 	if r := exchange(t, "udp", addr, m); r.Rcode != dns.RcodeSuccess {
@@ -230,11 +224,13 @@ func TestReloadAppliesSnapshotOptions(t *testing.T) {
 func TestReloadUnderTraffic(t *testing.T) {
 	dir := t.TempDir()
 	input := caddy.CaddyfileInput{Contents: []byte(reloadCorefile(dir, "", "")), Filepath: "Corefile", ServerTypeName: "dns"}
-	i := startInstance(t, string(input.Contents))
+	i := startCaddy(t, string(input.Contents))
+	t.Cleanup(func() { shutdown(t, i) }) // whichever instance runs last
 	addr := udpOf(i)
 	var stop atomic.Bool
 	var acked atomic.Int64
 	var wg sync.WaitGroup
+	t.Cleanup(func() { stop.Store(true); wg.Wait() }) // runs before the shutdown
 	for w := range 4 {
 		wg.Add(1)
 		go func() {
@@ -260,11 +256,9 @@ func TestReloadUnderTraffic(t *testing.T) {
 			t.Fatal(err)
 		}
 		i = next
-		time.Sleep(20 * time.Millisecond) // let traffic reach the new instance
+		before := acked.Load()
+		waitFor(t, "an update acknowledged after the reload", func() bool { return acked.Load() > before })
 	}
-	stop.Store(true)
-	wg.Wait()
-	t.Cleanup(func() { i.Stop(); i.ShutdownCallbacks() })
 	if acked.Load() == 0 {
 		t.Fatal("no update was acknowledged during the reloads")
 	}

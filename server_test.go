@@ -1,7 +1,10 @@
 package dyndns
 
 import (
+	"fmt"
+	"os"
 	"os/exec"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -23,21 +26,97 @@ import (
 // plugins they need (the coredns test package would import every plugin).
 func init() { dnsserver.Directives = WithDirective(dnsserver.Directives) }
 
+// TestMain fails the run when a test left a store open. Stores live in the
+// process-wide registry and in-memory zones are keyed by origin alone, so a
+// server that is not shut down (OnShutdown callbacks run) hands its zone to
+// the next test on the same origin, and tests pass or fail by their order.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if open := openStores(); len(open) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: stores still open after the tests (a test did not shut down what it set up): %v\n", open)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// openStores lists the stores in the registry as "dir|origin".
+func openStores() []string {
+	registry.Lock()
+	defer registry.Unlock()
+	var open []string
+	for k := range registry.stores {
+		open = append(open, k.dir+"|"+k.origin)
+	}
+	for dir := range registry.locks {
+		open = append(open, "lock "+dir)
+	}
+	slices.Sort(open)
+	return open
+}
+
 var startMu sync.Mutex
 
-// startServer starts CoreDNS on corefile and returns its UDP and TCP addresses.
+// startServer starts CoreDNS on corefile and returns its UDP and TCP
+// addresses. The test's cleanup shuts it down as a process exit does.
 func startServer(t testing.TB, corefile string) (udp, tcp string) {
+	t.Helper()
+	i := startCaddy(t, corefile)
+	t.Cleanup(func() { shutdown(t, i) })
+	srv := i.Servers()[0]
+	return srv.LocalAddr().String(), srv.Addr().String()
+}
+
+// startCaddy starts CoreDNS on corefile; the caller shuts it down (shutdown).
+func startCaddy(t testing.TB, corefile string) *caddy.Instance {
 	t.Helper()
 	startMu.Lock()
 	caddy.Quiet, dnsserver.Quiet = true, true
 	i, err := caddy.Start(caddy.CaddyfileInput{Contents: []byte(corefile), Filepath: "Corefile", ServerTypeName: "dns"})
 	startMu.Unlock()
 	if err != nil {
+		// Setup may have acquired stores before a later block failed.
+		if i != nil {
+			i.Stop()
+		}
+		shutdownCallbacks(t, i)
 		t.Fatalf("starting CoreDNS: %v", err)
 	}
-	t.Cleanup(func() { i.Stop() })
-	srv := i.Servers()[0]
-	return srv.LocalAddr().String(), srv.Addr().String()
+	return i
+}
+
+// shutdown stops the servers of i and runs its shutdown callbacks, which
+// release its stores (the last user of a store closes it). Instance.Stop
+// alone runs no callbacks: the stores would stay in the registry, and the
+// next server on the same in-memory zone would see this one's records.
+func shutdown(t testing.TB, i *caddy.Instance) {
+	t.Helper()
+	if err := i.Stop(); err != nil {
+		t.Errorf("stopping CoreDNS: %v", err)
+	}
+	shutdownCallbacks(t, i)
+}
+
+func shutdownCallbacks(t testing.TB, i *caddy.Instance) {
+	t.Helper()
+	if i == nil {
+		return
+	}
+	for _, err := range i.ShutdownCallbacks() {
+		t.Errorf("CoreDNS shutdown callback: %v", err)
+	}
+}
+
+// closeSetup releases the stores that setup acquired on a
+// caddy.NewTestController, as the block's OnShutdown does.
+func closeSetup(t testing.TB, c *caddy.Controller) {
+	t.Helper()
+	for _, p := range dnsserver.GetConfig(c).Plugin {
+		if d, ok := p(nil).(*DynDNS); ok {
+			if err := d.close(); err != nil {
+				t.Errorf("releasing the stores: %v", err)
+			}
+		}
+	}
 }
 
 // exchange sends m to addr over net ("udp" or "tcp") and returns the answer.
@@ -60,4 +139,35 @@ func needTool(t testing.TB, name string) string {
 		t.Fatalf("%s not installed: run `bash .ci/run` (it installs bind9-dnsutils, knot-dnsutils, dnsperf)", name)
 	}
 	return p
+}
+
+// TestStoppedServerLeavesNoZoneBehind proves the isolation the other tests
+// rely on: in-memory zones are shared through the registry by origin, so a
+// server that was not shut down properly would hand its records to the
+// next server on the same zone (and tests would depend on their order).
+func TestStoppedServerLeavesNoZoneBehind(t *testing.T) {
+	const probe = "isolation-probe-sfo-prod.skynet.example.com."
+	key := storeKey{"", "skynet.example.com."}
+	t.Run("first server", func(t *testing.T) {
+		udp, tcp := startServer(t, seedCorefile)
+		if r := register(t, "tcp", tcp, "isolation-probe-sfo-prod", "13.37.9.9"); r.Rcode != dns.RcodeSuccess {
+			t.Fatalf("register: %s", dns.RcodeToString[r.Rcode])
+		}
+		if got := addresses(t, "udp", udp, probe); !slices.Equal(got, []string{"13.37.9.9"}) {
+			t.Fatalf("probe answers %v", got)
+		}
+	}) // its cleanup shut the first server down
+	registry.Lock()
+	leaked := registry.stores[key] != nil
+	registry.Unlock()
+	if leaked {
+		t.Error("the stopped server's store is still in the registry")
+	}
+
+	udp, _ := startServer(t, seedCorefile)
+	m := new(dns.Msg)
+	m.SetQuestion(probe, dns.TypeA)
+	if r := exchange(t, "udp", udp, m); r.Rcode != dns.RcodeNameError || len(r.Answer) != 0 {
+		t.Errorf("a fresh server sees a name registered with a stopped one: rcode %s, %v", dns.RcodeToString[r.Rcode], r.Answer)
+	}
 }

@@ -27,6 +27,8 @@ func TestSetup(t *testing.T) {
 			allow-update ::1
 			max-update-records 50
 			max-zone-records 1000
+			max-zone-bytes 100000
+			max-queued-updates 64
 			snapshot 5m 1048576
 		}`, ""},
 		{"snapshot interval only", "dyndns {\n snapshot 1h\n}", ""},
@@ -45,6 +47,9 @@ func TestSetup(t *testing.T) {
 		{"directory missing", "dyndns {\n directory /nonexistent/dyndns\n}", "Testfile:2"},
 		{"limit not a number", "dyndns {\n max-update-records many\n}", "Testfile:2"},
 		{"limit zero", "dyndns {\n max-zone-records 0\n}", "Testfile:2"},
+		{"zone bytes zero", "dyndns {\n max-zone-bytes 0\n}", "Testfile:2"},
+		{"zone bytes two numbers", "dyndns {\n max-zone-bytes 1 2\n}", "Testfile:2"},
+		{"queue not a number", "dyndns {\n max-queued-updates lots\n}", "Testfile:2"},
 		{"twice in a block", "dyndns\ndyndns", "Testfile:2"},
 		{"bad zone", "dyndns exa..mple.org", "invalid zone"},
 	}
@@ -52,6 +57,7 @@ func TestSetup(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := caddy.NewTestController("dns", tc.input)
 			c.ServerBlockKeys = []string{"example.org:1053"}
+			t.Cleanup(func() { closeSetup(t, c) }) // release what setup acquired
 			err := setup(c)
 			switch {
 			case tc.err == "" && err != nil:
@@ -98,6 +104,7 @@ func TestZoneFileErrorsNameFileAndLine(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := caddy.NewTestController("dns", "dyndns example.org {\n directory "+dir+"\n}")
+			t.Cleanup(func() { closeSetup(t, c) })
 			err := setup(c)
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Fatalf("error %v, want one containing %q", err, tc.err)

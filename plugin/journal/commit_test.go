@@ -2,7 +2,9 @@ package journal_test
 
 import (
 	"errors"
+	"io/fs"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,28 +125,76 @@ func TestCloseCommitsPending(t *testing.T) {
 
 // Size is what is durable: it moves only when Wait returns.
 func TestSizeIsDurable(t *testing.T) {
-	f := faultfs.New(faultfs.NewMem())
-	j, _ := open(t, "/z/j", f)
+	g := newSyncGate(faultfs.NewMem())
+	j, _ := open(t, "/z/j", g)
 	defer j.Close()
 	if err := j.Append(entry(t, 1)); err != nil {
 		t.Fatal(err)
 	}
 	before := j.Size()
-	f.SlowSync(50 * time.Millisecond)
+	g.arm()
+	defer g.open() // before Close, which may fsync
 	tk, err := j.Enqueue(entry(t, 2))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(10 * time.Millisecond) // the committer is inside fsync now
+	select {
+	case <-g.entered: // the committer is inside fsync now, and stays there
+	case <-time.After(10 * time.Second):
+		t.Fatal("the committer never fsynced the enqueued record")
+	}
 	if got := j.Size(); got != before {
 		t.Errorf("Size = %d while fsync is pending, want %d", got, before)
 	}
+	g.open()
 	if err := j.Wait(tk); err != nil {
 		t.Fatal(err)
 	}
 	if got := j.Size(); got <= before {
 		t.Errorf("Size = %d after Wait, want more than %d", got, before)
 	}
+}
+
+// syncGate is a journal.FS whose file fsyncs, once armed, signal entered
+// and wait until open is called: a test can look at the journal while the
+// committer is inside fsync, instead of sleeping and hoping it got there.
+type syncGate struct {
+	journal.FS
+	armed   atomic.Bool
+	entered chan struct{} // receives once a gated fsync has begun
+	release chan struct{} // closed by open
+	once    sync.Once
+}
+
+func newSyncGate(base journal.FS) *syncGate {
+	return &syncGate{FS: base, entered: make(chan struct{}, 1), release: make(chan struct{})}
+}
+
+func (g *syncGate) arm()  { g.armed.Store(true) }
+func (g *syncGate) open() { g.once.Do(func() { close(g.release) }) }
+
+func (g *syncGate) OpenFile(name string, flag int, perm fs.FileMode) (journal.File, error) {
+	f, err := g.FS.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &gatedFile{File: f, g: g}, nil
+}
+
+type gatedFile struct {
+	journal.File
+	g *syncGate
+}
+
+func (f *gatedFile) Sync() error {
+	if f.g.armed.Load() {
+		select {
+		case f.g.entered <- struct{}{}:
+		default:
+		}
+		<-f.g.release
+	}
+	return f.File.Sync()
 }
 
 func TestEnqueueRejectsBadEntry(t *testing.T) {

@@ -3,6 +3,7 @@ package journal_test
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -119,18 +120,23 @@ func TestCloseReportsFailure(t *testing.T) {
 }
 
 // Whatever was acknowledged survives a crash at any moment: appenders run
-// while the disk stops taking writes and unsynced data is forgotten.
+// while the disk stops taking writes and unsynced data is forgotten. Each
+// round crashes only after minAcked appends were acknowledged (a crash
+// before any would prove nothing), at a point that varies by round.
 func TestCrashKeepsAcknowledged(t *testing.T) {
+	const minAcked = 5
 	for round := range 20 {
 		mem := faultfs.NewMem()
 		f := faultfs.New(mem)
 		j, _ := open(t, "/z/j", f)
 		w := &writer{next: 1, j: j}
 		var (
-			mu    sync.Mutex
-			acked = map[uint32]bool{}
-			wg    sync.WaitGroup
-			stop  = make(chan struct{})
+			mu      sync.Mutex
+			acked   = map[uint32]bool{}
+			wg      sync.WaitGroup
+			stop    = make(chan struct{})
+			enough  = make(chan struct{}) // closed at minAcked acknowledgements
+			crashed atomic.Bool           // set before the faults: errors are expected from then on
 		)
 		for range 8 {
 			wg.Go(func() {
@@ -142,16 +148,29 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 					}
 					s, err := w.update(t)
 					if err != nil {
+						if !crashed.Load() {
+							t.Errorf("round %d: update before the crash: %v", round, err)
+						}
 						return
 					}
 					mu.Lock()
-					acked[s] = true
+					if acked[s] = true; len(acked) == minAcked {
+						close(enough)
+					}
 					mu.Unlock()
 				}
 			})
 		}
-		time.Sleep(time.Duration(round%5+1) * time.Millisecond)
+		select {
+		case <-enough:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: fewer than %d appends acknowledged in 10s", round, minAcked)
+		}
+		// The crash point varies by round while the appenders go on; the
+		// outcome must not depend on it.
+		time.Sleep(time.Duration(round%5) * time.Millisecond)
 		// From here nothing reaches the disk; then the machine dies.
+		crashed.Store(true)
 		f.FailWrites(0, syscall.EIO)
 		f.FailSyncs(0, syscall.EIO)
 		mu.Lock()
