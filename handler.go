@@ -33,6 +33,7 @@ type DynDNS struct {
 	order     rotate.Order
 	allow     acl.List
 	limits    limits
+	lease     leasePolicy
 
 	snapshotInterval    time.Duration
 	snapshotJournalSize int64
@@ -46,7 +47,7 @@ type DynDNS struct {
 }
 
 func newDynDNS() *DynDNS {
-	return &DynDNS{zones: map[string]*zone.Zone{}, limits: defaultLimits, failures: newRateLog()}
+	return &DynDNS{zones: map[string]*zone.Zone{}, limits: defaultLimits, lease: defaultLeasePolicy, failures: newRateLog()}
 }
 
 // ServeDNS answers queries for the zones from their current version, without

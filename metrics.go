@@ -31,6 +31,20 @@ var (
 		Help:      "Explicit records in each zone.",
 	}, []string{"zone"})
 
+	zoneLeases = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "leases",
+		Help:      "Records with an update lease (RFC 9664) in each zone.",
+	}, []string{"zone"})
+
+	expirations = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "lease_expirations_total",
+		Help:      "Records deleted because their lease ran out.",
+	}, []string{"zone"})
+
 	zoneSerial = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,

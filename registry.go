@@ -86,13 +86,18 @@ func acquire(gen uint64, dir, origin string, rules *derive.Rules, set storeSetti
 }
 
 // apply brings the store of origin in dir to the settings of a block that
-// starts (or, after a failed reload, of the one that keeps running). Only
-// what changed is done: new derive rules cost a walk of the zone.
-func apply(dir, origin string, rules *derive.Rules, set storeSettings) error {
+// starts (or, after a failed reload, of the one that keeps running), and
+// makes it report expired leases to that block. Only what changed is done:
+// new derive rules cost a walk of the zone.
+func apply(dir, origin string, rules *derive.Rules, set storeSettings, expired durable.Expired) error {
 	registry.Lock()
 	defer registry.Unlock()
 	s := registry.stores[storeKey{dir, origin}]
-	if s == nil || s.settings == set {
+	if s == nil {
+		return nil
+	}
+	s.store.SetExpired(expired) // the instance that starts reports expiries from now on
+	if s.settings == set {
 		return nil
 	}
 	if s.settings.rules != set.rules {

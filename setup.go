@@ -104,6 +104,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.limits.zoneBytes, err = positive(args)
 		case "max-queued-updates":
 			d.limits.queuedUpdates, err = positive(args)
+		case "lease":
+			d.lease, err = parseLease(args)
 		case "snapshot":
 			d.snapshotInterval, d.snapshotJournalSize, err = parseSnapshot(args)
 		default:

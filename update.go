@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/coredns/coredns/plugin/tsig"
 	"github.com/coredns/coredns/request"
@@ -22,7 +23,7 @@ func (d *DynDNS) serveUpdate(ctx context.Context, w dns.ResponseWriter, r *dns.M
 	if len(r.Question) == 1 {
 		origin = strings.ToLower(r.Question[0].Name)
 	}
-	rcode, err := d.update(ctx, state, origin)
+	rcode, granted, err := d.update(ctx, state, origin)
 	if err != nil {
 		// Any client can send failing updates: the log says what happened
 		// at a bounded rate, the metric counts every one.
@@ -30,6 +31,13 @@ func (d *DynDNS) serveUpdate(ctx context.Context, w dns.ResponseWriter, r *dns.M
 	}
 	m := new(dns.Msg)
 	m.SetRcode(r, rcode) // ID, opcode and the zone section echoed (§3.8)
+	if granted != nil {
+		// RFC 9664: a successful update's reply says the lease granted.
+		// The server's ScrubWriter sets the OPT's size and DO bit.
+		m.SetEdns0(dns.MinMsgSize, false)
+		opt := m.IsEdns0()
+		opt.Option = append(opt.Option, granted)
+	}
 	w.WriteMsg(m)
 	updates.WithLabelValues(serverOf(ctx), d.zoneLabel(origin), dns.RcodeToString[rcode]).Inc()
 	return dns.RcodeSuccess, nil
@@ -52,47 +60,68 @@ func (d *DynDNS) zoneLabel(origin string) string {
 func permitAll([]dns.RR) bool { return true }
 
 // update checks the zone section (§3.1), the limits and allow-update, then
-// applies the message to its zone. It returns the rcode and, for a failure,
-// why. Everything that does not need the zone's data is decided before the
+// applies the message to its zone. It returns the rcode, the Update Lease
+// option of a successful reply (nil: none) and, for a failure, why. Everything that does not need the zone's data is decided before the
 // zone's writer is asked: an unauthorised or oversized message costs no
 // wait for the writer and learns nothing of the zone's contents.
-func (d *DynDNS) update(ctx context.Context, state request.Request, origin string) (int, error) {
+func (d *DynDNS) update(ctx context.Context, state request.Request, origin string) (int, *dns.EDNS0_UL, error) {
 	r := state.Req
 	if len(r.Question) != 1 || r.Question[0].Qtype != dns.TypeSOA {
-		return dns.RcodeFormatError, errors.New("the zone section must hold one SOA question")
+		return dns.RcodeFormatError, nil, errors.New("the zone section must hold one SOA question")
 	}
 	z := d.zones[origin]
 	if z == nil || r.Question[0].Qclass != dns.ClassINET {
-		return dns.RcodeNotAuth, errors.New("not a zone served here")
+		return dns.RcodeNotAuth, nil, errors.New("not a zone served here")
 	}
 	if n := len(r.Answer) + len(r.Ns); n > d.limits.updateRecords {
-		return dns.RcodeRefused, errLimit("max-update-records", n, d.limits.updateRecords)
+		return dns.RcodeRefused, nil, errLimit("max-update-records", n, d.limits.updateRecords)
 	}
 	key, _ := tsig.ValidatedKeyName(ctx)
 	addr, _ := netip.ParseAddr(state.IP())
 	if !d.allow.Allowed(addr, key) {
-		return dns.RcodeRefused, errors.New("not allowed by allow-update")
+		return dns.RcodeRefused, nil, errors.New("not allowed by allow-update")
 	}
+	lease, keyLease, granted := d.lease.grant(r)
 	opts := update.Options{
 		Permit:         permitAll,
 		MaxZoneRecords: d.limits.zoneRecords,
 		MaxZoneBytes:   d.limits.zoneBytes,
+		LeaseUntil:     deadline(lease),
+		KeyLeaseUntil:  deadline(keyLease),
 	}
 	cs, v, err := z.Update(func(t *zone.Txn) error { return update.Apply(t, r, opts) })
 	var uerr *update.Error
 	switch {
 	case errors.As(err, &uerr):
-		return uerr.Rcode, uerr
+		return uerr.Rcode, nil, uerr
 	case errors.Is(err, zone.ErrOverloaded):
 		// Back-pressure, as BIND's update-quota: the client may retry.
-		return dns.RcodeRefused, err
+		return dns.RcodeRefused, nil, err
 	case err != nil:
-		return dns.RcodeServerFailure, err
+		return dns.RcodeServerFailure, nil, err
 	}
 	if !cs.Empty() {
-		zoneRecords.WithLabelValues(origin).Set(float64(v.Records()))
-		zoneSerial.WithLabelValues(origin).Set(float64(v.Serial()))
+		d.observe(origin, v)
+	}
+	if cs.ChangesRecords() {
 		d.notify(origin)
 	}
-	return dns.RcodeSuccess, nil
+	return dns.RcodeSuccess, granted, nil
+}
+
+// deadline is the lease deadline, in Unix seconds rounded up (a lease never
+// ends early), of a lease starting now; 0 for no lease. Deadlines are
+// absolute, so a restart never extends one.
+func deadline(lease time.Duration) int64 {
+	if lease == 0 {
+		return 0
+	}
+	return time.Now().Add(lease + time.Second - 1).Unix()
+}
+
+// observe updates the zone gauges after a commit.
+func (d *DynDNS) observe(origin string, v *zone.Version) {
+	zoneRecords.WithLabelValues(origin).Set(float64(v.Records()))
+	zoneSerial.WithLabelValues(origin).Set(float64(v.Serial()))
+	zoneLeases.WithLabelValues(origin).Set(float64(v.Leases()))
 }

@@ -3,9 +3,12 @@ package dyndns
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/coredns/caddy"
 	"github.com/dyndns/dyndns/plugin/durable"
+	"github.com/dyndns/dyndns/plugin/zone"
+	"github.com/miekg/dns"
 )
 
 // dirClaims records, per server instance, which server block uses which
@@ -68,12 +71,23 @@ func (d *DynDNS) settings() storeSettings {
 func (d *DynDNS) apply() error {
 	var errs []error
 	for _, origin := range d.origins {
-		errs = append(errs, apply(d.directory, origin, d.rules, d.settings()))
-		v := d.zones[origin].Current()
-		zoneRecords.WithLabelValues(origin).Set(float64(v.Records()))
-		zoneSerial.WithLabelValues(origin).Set(float64(v.Serial()))
+		errs = append(errs, apply(d.directory, origin, d.rules, d.settings(), d.expired))
+		d.observe(origin, d.zones[origin].Current())
 	}
 	return errors.Join(errs...)
+}
+
+// expired is told by a store of the records whose lease ran out: the
+// deletion is committed; the log, the metrics and the secondaries learn of it.
+func (d *DynDNS) expired(rrs []dns.RR, v *zone.Version) {
+	origin := v.Origin()
+	for _, rr := range rrs {
+		log.Infof("zone %s: lease of %s %s %s ran out, deleted at serial %d", origin, rr.Header().Name,
+			dns.TypeToString[rr.Header().Rrtype], strings.TrimPrefix(rr.String(), rr.Header().String()), v.Serial())
+	}
+	expirations.WithLabelValues(origin).Add(float64(len(rrs)))
+	d.observe(origin, v)
+	d.notify(origin)
 }
 
 // restartFailed is the running block's OnRestartFailed: the instance that

@@ -13,25 +13,42 @@ import (
 )
 
 // load fills t from the zone file at path, or from the default apex when
-// there is no file (path "" means no file).
-func load(t *zone.Txn, path string) error {
+// there is no file (path "" means no file). It returns the journal LSN the
+// file covers (0: not said, a file dyndns did not write).
+func load(t *zone.Txn, path string) (lsn uint64, err error) {
 	if path != "" {
 		l := t.Loader()
-		err := masterfile.Read(path, t.Origin(), l.Add)
+		var leases []zone.Lease
+		err := masterfile.ReadAnnotated(path, t.Origin(), func(rr dns.RR, comment string) error {
+			at, until, err := parseComment(rr, comment)
+			if err != nil {
+				return err
+			}
+			if at != 0 {
+				lsn = at
+			}
+			if until != 0 {
+				leases = append(leases, zone.Lease{RR: rr, Until: until})
+			}
+			return l.Add(rr)
+		})
 		if err == nil {
 			l.Flush()
-			return checkApex(t, path)
+			for _, le := range leases {
+				t.SetLease(le.RR, le.Until)
+			}
+			return lsn, checkApex(t, path)
 		}
 		if !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return 0, err
 		}
 	}
 	for _, rr := range zone.DefaultApex(t.Origin()) {
 		if err := t.Insert(rr); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return nil
+	return 0, nil
 }
 
 func checkApex(t *zone.Txn, path string) error {
@@ -43,10 +60,11 @@ func checkApex(t *zone.Txn, path string) error {
 	return nil
 }
 
-// replay applies the journal entries newer than the zone's serial. Entries
-// at or below it are already in the zone file (a crash between a snapshot
-// and the journal's compaction leaves them behind).
-func replay(t *zone.Txn, j *journal.Journal) (applied int, err error) {
+// replay applies the journal entries the zone file does not cover: those
+// after fileLSN (0: the file does not say) and newer than its serial.
+// Covered entries are left behind by a crash between a snapshot and the
+// journal's compaction.
+func replay(t *zone.Txn, j *journal.Journal, fileLSN uint64) (applied int, err error) {
 	var mismatch journal.Entry
 	var at, last uint32
 	broken := false
@@ -56,14 +74,23 @@ func replay(t *zone.Txn, j *journal.Journal) (applied int, err error) {
 			return nil // read on only to name the journal's last serial
 		}
 		at = soaSerial(t)
-		if !serial.Less(at, e.To) {
+		// Covered by the file's LSN, or older than its serial (a file
+		// edited by hand with a higher serial wins over what was journaled
+		// before it). A renewal changes no serial: it is older only when
+		// its serial is.
+		covered := fileLSN != 0 && e.LSN <= fileLSN
+		older := !serial.Less(at, e.To)
+		if e.From == e.To && len(e.Del) == 0 && len(e.Add) == 0 {
+			older = serial.Less(e.To, at)
+		}
+		if covered || older {
 			return nil
 		}
 		if e.From != at {
 			mismatch, broken = e, true
 			return nil
 		}
-		t.Apply(zone.Changeset(e))
+		t.Apply(changesetOf(e))
 		applied++
 		return nil
 	})

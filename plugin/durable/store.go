@@ -10,6 +10,7 @@ import (
 	"github.com/dyndns/dyndns/plugin/journal"
 	"github.com/dyndns/dyndns/plugin/masterfile"
 	"github.com/dyndns/dyndns/plugin/zone"
+	"github.com/miekg/dns"
 )
 
 // Options configure a Store.
@@ -28,6 +29,10 @@ type Options struct {
 	FS journal.FS
 }
 
+// Expired is told of the records whose lease ran out, once their deletion
+// is committed, with the version that no longer holds them.
+type Expired func(rrs []dns.RR, v *zone.Version)
+
 // The defaults write a busy zone back about as often as BIND does (within
 // 15 minutes), and bound the journal so cold starts replay little.
 const (
@@ -44,13 +49,14 @@ type Store struct {
 	journal *journal.Journal // nil in memory
 
 	snapMu   sync.Mutex    // one snapshot at a time
-	snapAt   atomic.Uint32 // serial of the last snapshot
+	snapLSN  atomic.Uint64 // journal LSN the zone file covers
 	kick     chan struct{} // asks the snapshot loop for a snapshot now
 	every    atomic.Int64  // snapshot interval, nanoseconds
 	maxSize  atomic.Int64  // journal size that triggers a snapshot
 	retime   chan struct{} // tells the snapshot loop that every changed
+	expired  atomic.Pointer[Expired]
 	stop     chan struct{}
-	stopped  chan struct{}
+	loops    sync.WaitGroup
 	closeErr error
 	once     sync.Once
 }
@@ -59,7 +65,7 @@ type Store struct {
 // every later commit durable.
 func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 	s := &Store{Zone: zone.New(origin, d), opts: opts, kick: make(chan struct{}, 1), retime: make(chan struct{}, 1),
-		stop: make(chan struct{}), stopped: make(chan struct{})}
+		stop: make(chan struct{})}
 	s.SetSnapshotPolicy(opts.SnapshotInterval, opts.SnapshotJournalSize)
 	if opts.Dir != "" {
 		s.path = ZoneFile(opts.Dir, origin)
@@ -70,34 +76,74 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 		s.journal = j
 	}
 	replayed := 0
+	var fileLSN uint64
 	_, _, err := s.Zone.Update(func(t *zone.Txn) error {
-		if err := load(t, s.path); err != nil {
+		var err error
+		if fileLSN, err = load(t, s.path); err != nil {
 			return err
 		}
-		s.snapAt.Store(soaSerial(t))
 		if s.journal == nil {
 			return nil
 		}
-		var err error
-		replayed, err = replay(t, s.journal)
+		replayed, err = replay(t, s.journal, fileLSN)
 		return err
 	})
+	if err == nil && s.journal != nil {
+		err = s.continueFile(fileLSN)
+	}
 	if err != nil {
 		if s.journal != nil {
 			s.journal.Close()
 		}
 		return nil, fmt.Errorf("zone %s: %w", origin, err)
 	}
-	if s.journal == nil {
-		close(s.stopped)
-		return s, nil
-	}
 	if replayed > 0 {
 		s.logf("zone %s: replayed %d journal entries up to serial %d", origin, replayed, s.Zone.Current().Serial())
 	}
-	s.Zone.SetLog(s)
-	go s.snapshotLoop()
+	if s.journal != nil {
+		s.Zone.SetLog(s)
+	}
+	// Leases that ran out while the server was down end before it answers.
+	expired, _, err := s.Zone.Expire(time.Now())
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("zone %s: expiring leases: %w", origin, err)
+	}
+	for _, rr := range expired {
+		s.logf("zone %s: lease of %s ran out while the server was down, deleted", origin, rr)
+	}
+	if s.journal != nil {
+		s.loops.Add(1)
+		go s.snapshotLoop()
+	}
+	s.loops.Add(1)
+	go s.expiryLoop()
 	return s, nil
+}
+
+// continueFile makes the journal's LSNs continue those the zone file covers.
+// A journal behind the file (removed, or left from before the file was
+// restored) holds nothing the file lacks: it is emptied and made to count
+// on from the file, so that later entries are never taken as covered.
+func (s *Store) continueFile(fileLSN uint64) error {
+	s.snapLSN.Store(fileLSN)
+	last := s.journal.LastLSN()
+	if last >= fileLSN {
+		return nil
+	}
+	if err := s.journal.CompactThrough(last); err != nil {
+		return err
+	}
+	return s.journal.Rebase(fileLSN)
+}
+
+// SetExpired sets who is told of expired records (nil: nobody).
+func (s *Store) SetExpired(fn Expired) {
+	if fn == nil {
+		s.expired.Store(nil)
+		return
+	}
+	s.expired.Store(&fn)
 }
 
 // Commit implements zone.Log: it appends the changesets to the journal and
@@ -106,7 +152,7 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 func (s *Store) Commit(cs []zone.Changeset) error {
 	es := make([]journal.Entry, len(cs))
 	for i, c := range cs {
-		es[i] = journal.Entry(c)
+		es[i] = entryOf(c)
 	}
 	// One Enqueue: the zone's batch is one journal batch, durable with one
 	// fsync or not at all, so a failure never leaves part of it behind.
@@ -178,24 +224,28 @@ func (s *Store) Snapshot() error {
 	}
 	s.snapMu.Lock()
 	defer s.snapMu.Unlock()
-	v := s.Zone.Current() // published, so durable in the journal
-	if v.Serial() == s.snapAt.Load() && s.journal.Size() <= journal.HeaderSize {
+	// The version and the journal position that leads to it, taken while
+	// no update commits: the file then covers exactly the entries up to lsn.
+	var v *zone.Version
+	var lsn uint64
+	s.Zone.Locked(func(cur *zone.Version) { v, lsn = cur, s.journal.LastLSN() })
+	if lsn == s.snapLSN.Load() {
 		return nil
 	}
 	start := time.Now()
-	if err := masterfile.Write(s.path, v.Origin(), v.Serial(), v.WalkOwn, s.opts.FS); err != nil {
+	if err := masterfile.WriteAnnotated(s.path, v.Origin(), v.Serial(), v.WalkOwn, annotate(v, lsn), s.opts.FS); err != nil {
 		return err
 	}
-	if err := s.journal.Compact(v.Serial()); err != nil {
+	if err := s.journal.CompactThrough(lsn); err != nil {
 		return err
 	}
-	s.snapAt.Store(v.Serial())
+	s.snapLSN.Store(lsn)
 	s.logf("zone %s: snapshot at serial %d, %d records, in %v", v.Origin(), v.Serial(), v.Records(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
 func (s *Store) snapshotLoop() {
-	defer close(s.stopped)
+	defer s.loops.Done()
 	tick := time.NewTicker(time.Duration(s.every.Load()))
 	defer tick.Stop()
 	for {
@@ -217,11 +267,11 @@ func (s *Store) snapshotLoop() {
 // Close writes a last snapshot and closes the journal. Updates after Close fail.
 func (s *Store) Close() error {
 	s.once.Do(func() {
+		close(s.stop)
+		s.loops.Wait()
 		if s.journal == nil {
 			return
 		}
-		close(s.stop)
-		<-s.stopped
 		err := s.Snapshot()
 		if err != nil {
 			s.warnf("zone %s: final snapshot failed, the journal keeps every change: %v", s.Zone.Origin(), err)

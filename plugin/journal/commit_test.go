@@ -43,12 +43,14 @@ func TestGroupCommit(t *testing.T) {
 		path     func(t testing.TB) string
 		maxRatio float64 // Syncs/Records must stay below this
 	}{
-		// A slow fsync makes batching certain, so the bound is tight.
+		// A slow fsync makes batching certain: without it the ratio is 1.
+		// The bound leaves room for a loaded machine (-race, shared CPUs),
+		// where writers may not refill the queue within one fsync.
 		{"slow fsync", func() journal.FS {
 			f := faultfs.New(faultfs.NewMem())
 			f.SlowSync(2 * time.Millisecond)
 			return f
-		}, func(testing.TB) string { return "/z/j" }, 0.1},
+		}, func(testing.TB) string { return "/z/j" }, 0.25},
 		{"real disk", func() journal.FS { return nil }, jpath, 1},
 	}
 	for _, tt := range tests {

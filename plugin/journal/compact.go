@@ -19,6 +19,20 @@ import (
 // stays in use. If only the directory fsync fails, the journal enters the
 // failed state until Recover manages that fsync.
 func (j *Journal) Compact(keepAfter uint32) error {
+	return j.compact(func(_ uint64, r recInfo) bool { return !serialLE(r.to, keepAfter) })
+}
+
+// CompactThrough drops the records whose LSN is at or below lsn, which a
+// snapshot covering them has made redundant; see Compact. LSNs keep
+// counting across compactions, so a snapshot can name exactly the records
+// it covers, entries that changed no serial (lease renewals) included.
+func (j *Journal) CompactThrough(lsn uint64) error {
+	return j.compact(func(l uint64, _ recInfo) bool { return l > lsn })
+}
+
+// compact keeps the records for which keep (given each record's LSN) holds;
+// the records it drops must come before those it keeps.
+func (j *Journal) compact(keep func(lsn uint64, r recInfo) bool) error {
 	j.fileMu.Lock()
 	defer j.fileMu.Unlock()
 	j.mu.Lock()
@@ -34,29 +48,30 @@ func (j *Journal) Compact(keepAfter uint32) error {
 		return fmt.Errorf("journal %s: %w", j.path, j.dirSyncErr)
 	}
 
-	var keep []recInfo
-	for _, r := range j.index {
-		if !serialLE(r.to, keepAfter) {
-			keep = append(keep, r)
+	var kept []recInfo
+	for i, r := range j.index {
+		if keep(j.base+uint64(i)+1, r) {
+			kept = append(kept, r)
 		}
 	}
-	if len(keep) == len(j.index) {
+	if len(kept) == len(j.index) {
 		return nil
 	}
+	base := j.base + uint64(len(j.index)-len(kept))
 
 	var index []recInfo
 	nf, renamed, err := replaceFile(j.fs, j.path, func(w File) error {
-		if _, err := w.WriteAt(fileHeader(), 0); err != nil {
+		if _, err := w.WriteAt(fileHeader(base), 0); err != nil {
 			return err
 		}
 		off := int64(headerSize)
-		for _, r := range keep {
+		for _, r := range kept {
 			index = append(index, recInfo{off: off, len: r.len, to: r.to})
 			off += r.len
 		}
 		// Records are copied as bytes, not re-encoded: they were verified
 		// by Open or written by this process.
-		return copyRecords(w, j.f, keep)
+		return copyRecords(w, j.f, kept)
 	})
 	if !renamed {
 		return fmt.Errorf("journal %s: compact: %w", j.path, err)
@@ -66,6 +81,7 @@ func (j *Journal) Compact(keepAfter uint32) error {
 	old := j.f
 	j.f = nf
 	j.index = index
+	j.base = base
 	size := int64(headerSize)
 	if n := len(index); n > 0 {
 		size = index[n-1].off + index[n-1].len

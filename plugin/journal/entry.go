@@ -8,10 +8,24 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Entry is one committed UPDATE's effective change: the zone moved from serial From to serial To by deleting Del then adding Add (explicit records only; the SOA is not included).
+// Entry is one committed change of a zone: the zone moved from serial From
+// to serial To by deleting Del then adding Add (explicit records, the SOA
+// included), and the records in Leases got the deadlines given there. An
+// entry with only leases (a renewal) has From == To.
 type Entry struct {
 	From, To uint32
 	Del, Add []dns.RR
+	Leases   []Lease
+	// LSN is the entry's log sequence number, set by Replay; it is not
+	// stored in the record but follows from its place in the journal.
+	LSN uint64
+}
+
+// Lease gives a record (owner, type and data; the TTL does not matter) a
+// deadline in Unix seconds; 0 ends its lease.
+type Lease struct {
+	RR    dns.RR
+	Until int64
 }
 
 const (
@@ -36,6 +50,16 @@ func appendPayload(dst []byte, e *Entry) ([]byte, error) {
 	}
 	for _, rr := range e.Add {
 		if dst, err = appendRR(dst, rr); err != nil {
+			return dst, err
+		}
+	}
+	if len(e.Leases) == 0 {
+		return dst, nil // the layout of version 1
+	}
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(e.Leases)))
+	for _, l := range e.Leases {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(l.Until))
+		if dst, err = appendRR(dst, l.RR); err != nil {
 			return dst, err
 		}
 	}
@@ -93,10 +117,41 @@ func decodePayload(p []byte) (Entry, error) {
 	if e.Add, off, err = decodeRRs(p, off, int(nAdd)); err != nil {
 		return e, fmt.Errorf("added RR: %w", err)
 	}
+	if off < len(p) {
+		if e.Leases, off, err = decodeLeases(p, off); err != nil {
+			return e, fmt.Errorf("lease: %w", err)
+		}
+	}
 	if off != len(p) {
 		return e, fmt.Errorf("%d trailing bytes after the last RR", len(p)-off)
 	}
 	return e, nil
+}
+
+// decodeLeases decodes the lease section: a count, then per lease a
+// deadline and an RR.
+func decodeLeases(p []byte, off int) ([]Lease, int, error) {
+	if len(p)-off < 4 {
+		return nil, off, errors.New("truncated count")
+	}
+	n := uint64(binary.BigEndian.Uint32(p[off:]))
+	off += 4
+	if n == 0 || n > uint64(len(p)-off)/(8+minRRWire) {
+		return nil, off, fmt.Errorf("count %d does not fit in the %d bytes left", n, len(p)-off)
+	}
+	leases := make([]Lease, n)
+	for i := range leases {
+		if len(p)-off < 8 {
+			return nil, off, fmt.Errorf("#%d: truncated deadline", i)
+		}
+		leases[i].Until = int64(binary.BigEndian.Uint64(p[off:]))
+		rrs, end, err := decodeRRs(p, off+8, 1)
+		if err != nil {
+			return nil, off, fmt.Errorf("#%d: %w", i, err)
+		}
+		leases[i].RR, off = rrs[0], end
+	}
+	return leases, off, nil
 }
 
 func decodeRRs(p []byte, off, n int) ([]dns.RR, int, error) {

@@ -53,6 +53,33 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 }
 
+// Leases follow the RRs; an entry with leases alone (a renewal) has no RRs.
+func TestPayloadLeasesRoundTrip(t *testing.T) {
+	rrs := parseRRs(t, []string{"a.example.org. 300 IN A 192.0.2.1", `k.example.org. 300 IN TXT "x"`})
+	for _, in := range []Entry{
+		{From: 7, To: 7, Leases: []Lease{{RR: rrs[0], Until: 1767225600}}},
+		{From: 7, To: 8, Add: rrs, Leases: []Lease{{RR: rrs[0], Until: 1767225600}, {RR: rrs[1], Until: 0}}},
+	} {
+		p, err := appendPayload(nil, &in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := decodePayload(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out.Leases) != len(in.Leases) {
+			t.Fatalf("%d leases, want %d", len(out.Leases), len(in.Leases))
+		}
+		for i, l := range out.Leases {
+			if l.Until != in.Leases[i].Until || l.RR.String() != in.Leases[i].RR.String() {
+				t.Errorf("lease %d = %v %d, want %v %d", i, l.RR, l.Until, in.Leases[i].RR, in.Leases[i].Until)
+			}
+		}
+		checkRRs(t, "Add", out.Add, in.Add)
+	}
+}
+
 // The RRs given to Enqueue are shared with query goroutines, so encoding
 // must only read them (dns.PackRR would write Rdlength).
 func TestPayloadDoesNotWriteRRs(t *testing.T) {
@@ -74,6 +101,11 @@ func TestDecodePayloadErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	leased, err := appendPayload(nil, &Entry{From: 1, To: 2, Add: parseRRs(t, []string{"a.example.org. 300 IN A 192.0.2.1"}),
+		Leases: []Lease{{RR: parseRRs(t, []string{"a.example.org. 300 IN A 192.0.2.1"})[0], Until: 1700000000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		p    []byte
@@ -81,7 +113,12 @@ func TestDecodePayloadErrors(t *testing.T) {
 	}{
 		{"short", good[:10], "shorter"},
 		{"huge counts", withUint32(good, 12, 1<<31), "do not fit"},
-		{"trailing", append(append([]byte(nil), good...), 0), "trailing"},
+		{"a byte after the RRs", append(append([]byte(nil), good...), 0), "lease: truncated count"},
+		{"lease count zero", binary.BigEndian.AppendUint32(append([]byte(nil), good...), 0), "does not fit"},
+		{"lease count too high", withUint32(leased, len(good), 1000), "does not fit"},
+		{"lease deadline cut", leased[:len(good)+4+4], "does not fit"},
+		{"lease RR cut", leased[:len(leased)-1], "runs past"},
+		{"trailing after the leases", append(append([]byte(nil), leased...), 0), "trailing"},
 		{"count too high", withUint32(good, 8, 1), "truncated length"},
 		{"rr length past end", withUint16(good, entryFixed, 0xFFFF), "runs past"},
 		{"rr length short", withUint16(good, entryFixed, 5), "too short for an RR"},

@@ -8,10 +8,14 @@ import (
 
 const (
 	magic = "DYNDNSJ\n"
-	// Version is the journal format version this package writes and reads.
-	Version = 1
-	// headerSize is magic, uint16 version and 6 reserved bytes, room for
-	// flags a later version may need.
+	// Version is the journal format version this package writes. It reads
+	// version 1 too (no base, no leases) and upgrades its header on open.
+	Version = 2
+	// headerSize is magic, uint16 version and a 48-bit base: the number of
+	// records compacted away before the file's first record, so that every
+	// record has a log sequence number (LSN) that survives compaction:
+	// base + its position, counting from 1. Version 1 kept those six bytes
+	// zero.
 	headerSize = HeaderSize
 	// frameSize is uint32 payload length, uint32 CRC-32C of the payload and
 	// uint32 CRC-32C of those first 8 bytes. The last word lets Open trust a
@@ -29,12 +33,27 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// fileHeader returns the header of a version 1 journal.
-func fileHeader() []byte {
+// maxBase is the largest base the header can hold.
+const maxBase = 1<<48 - 1
+
+// fileHeader returns the header of a journal whose first record has LSN base+1.
+func fileHeader(base uint64) []byte {
 	h := make([]byte, headerSize)
 	copy(h, magic)
 	binary.BigEndian.PutUint16(h[len(magic):], Version)
+	for i := range 6 { // big-endian uint48 in bytes 10..15
+		h[headerSize-1-i] = byte(base >> (8 * i))
+	}
 	return h
+}
+
+// headerBase reads the base of a version 2 header.
+func headerBase(h []byte) uint64 {
+	var base uint64
+	for _, c := range h[len(magic)+2 : headerSize] {
+		base = base<<8 | uint64(c)
+	}
+	return base
 }
 
 // appendRecord appends e framed as a record to dst. On error dst is

@@ -41,6 +41,7 @@ type Journal struct {
 	// hold it to see a stable file. Lock order: fileMu before mu.
 	fileMu sync.Mutex
 	f      File
+	base   uint64    // LSN of the file's first record, less one
 	index  []recInfo // one per durable record, in file order
 	// dirSyncErr is set when Compact renamed a new file into place but
 	// could not fsync the directory: a crash could bring back the old
@@ -78,7 +79,7 @@ func Open(path string, opts Options) (*Journal, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		var renamed bool
 		f, renamed, err = replaceFile(j.fs, path, func(w File) error {
-			_, err := w.WriteAt(fileHeader(), 0)
+			_, err := w.WriteAt(fileHeader(0), 0)
 			return err
 		})
 		if renamed && err != nil {
@@ -118,6 +119,16 @@ func (j *Journal) load(f File) error {
 	if err != nil {
 		return err
 	}
+	j.base = res.base
+	if res.v1 {
+		// Records appended from now on are version 2's: say so first.
+		if _, err := f.WriteAt(fileHeader(0), 0); err != nil {
+			return fmt.Errorf("journal %s: upgrading the header: %w", j.path, err)
+		}
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("journal %s: %w", j.path, err)
+		}
+	}
 	if res.torn == "" {
 		j.size.Store(res.good)
 		return nil
@@ -125,7 +136,7 @@ func (j *Journal) load(f File) error {
 	j.warnf("journal %s: dropping torn write at offset %d (%d bytes, never acknowledged): %s",
 		j.path, res.good, st.Size()-res.good, res.torn)
 	if res.tornHeader {
-		if _, err := f.WriteAt(fileHeader(), 0); err != nil {
+		if _, err := f.WriteAt(fileHeader(0), 0); err != nil {
 			return fmt.Errorf("journal %s: rewriting header: %w", j.path, err)
 		}
 		res.good = headerSize
@@ -140,7 +151,7 @@ func (j *Journal) load(f File) error {
 	return nil
 }
 
-// Replay calls fn with every durable entry in file order. It is meant to be
+// Replay calls fn with every durable entry in file order, its LSN set. It is meant to be
 // called once after Open, before appending; it blocks commits while it
 // runs, so fn must not wait for an append. An error from fn stops Replay
 // and is returned unchanged.
@@ -153,14 +164,47 @@ func (j *Journal) Replay(fn func(Entry) error) error {
 	if j.isClosed() {
 		return ErrClosed
 	}
+	lsn := j.base
 	_, err := scan(j.f, j.size.Load(), j.path, func(off int64, p []byte) error {
 		e, err := decodePayload(p)
 		if err != nil {
 			return &CorruptError{Path: j.path, Offset: off, Reason: err.Error()}
 		}
+		lsn++
+		e.LSN = lsn
 		return fn(e)
 	})
 	return err
+}
+
+// LastLSN returns the LSN of the last durable record: every record ever
+// made durable in this journal, compacted or not, has an LSN at or below it.
+func (j *Journal) LastLSN() uint64 {
+	j.fileMu.Lock()
+	defer j.fileMu.Unlock()
+	return j.base + uint64(len(j.index))
+}
+
+// Rebase makes an empty journal's next record LSN base+1, so that it
+// continues a snapshot that covers LSNs up to base (the journal was removed
+// or replaced by hand). It fails on a journal that holds records.
+func (j *Journal) Rebase(base uint64) error {
+	j.fileMu.Lock()
+	defer j.fileMu.Unlock()
+	if len(j.index) > 0 {
+		return fmt.Errorf("journal %s: rebase of a journal that holds %d records", j.path, len(j.index))
+	}
+	if base > maxBase {
+		return fmt.Errorf("journal %s: base %d does not fit the header", j.path, base)
+	}
+	if _, err := j.f.WriteAt(fileHeader(base), 0); err != nil {
+		return fmt.Errorf("journal %s: rebase: %w", j.path, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal %s: rebase: %w", j.path, err)
+	}
+	j.base = base
+	return nil
 }
 
 // Path returns the journal's file name.

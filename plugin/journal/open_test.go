@@ -53,7 +53,7 @@ func TestOpenCreates(t *testing.T) {
 		t.Errorf("warnings: %s", w)
 	}
 	data, _ := os.ReadFile(path)
-	if !bytes.HasPrefix(data, []byte("DYNDNSJ\n\x00\x01")) || len(data) != 16 {
+	if !bytes.HasPrefix(data, []byte("DYNDNSJ\n\x00\x02")) || len(data) != 16 {
 		t.Errorf("new file = %q", data)
 	}
 }
@@ -170,8 +170,8 @@ func TestOpenDamage(t *testing.T) {
 			return append(b, frame(make([]byte, 4), 4)...)
 		}, err: "outside", errOff: offs[3]},
 		{name: "bad magic", mutate: flip(3), err: "bad magic"},
-		{name: "future version", mutate: func(b []byte) []byte { b[9] = 2; return b }, err: "unsupported journal format version 2"},
-		{name: "reserved header bytes", mutate: func(b []byte) []byte { b[12] = 1; return b }, err: "reserved"},
+		{name: "future version", mutate: func(b []byte) []byte { b[9] = 3; return b }, err: "unsupported journal format version 3"},
+		{name: "version 1 with reserved header bytes", mutate: func(b []byte) []byte { b[9], b[12] = 1, 1; return b }, err: "reserved"},
 		{name: "empty file", mutate: func(b []byte) []byte { return nil }, warn: true},
 		{name: "header cut short", mutate: func(b []byte) []byte { return b[:7] }, warn: true},
 		{name: "short file that is no header", mutate: func(b []byte) []byte { return []byte("hello") }, err: "too short"},

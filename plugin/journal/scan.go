@@ -24,6 +24,10 @@ type scanResult struct {
 	// tornHeader means the file is shorter than a header and is a prefix
 	// of one: it was being created and holds nothing. good is 0.
 	tornHeader bool
+	// base is the header's base (0 for version 1); v1 says the header is
+	// version 1's and should be upgraded before appending.
+	base uint64
+	v1   bool
 }
 
 // scan reads a journal of size bytes from r, calling visit with the offset
@@ -42,7 +46,7 @@ func scan(r io.ReaderAt, size int64, path string, visit func(off int64, payload 
 		return scanResult{}, fmt.Errorf("journal %s: reading offset %d: %w", path, off, err)
 	}
 
-	want := fileHeader()
+	want := fileHeader(0)
 	if size < headerSize {
 		got := make([]byte, size)
 		if _, err := io.ReadFull(br, got); err != nil {
@@ -60,18 +64,24 @@ func scan(r io.ReaderAt, size int64, path string, visit func(off int64, payload 
 	if string(hdr[:len(magic)]) != magic {
 		return corrupt(0, "bad magic %q, not a dyndns journal", hdr[:len(magic)])
 	}
-	if v := binary.BigEndian.Uint16(hdr[len(magic):]); v != Version {
-		return scanResult{}, fmt.Errorf("journal %s: %w %d (this build reads version %d)", path, ErrUnsupportedVersion, v, Version)
+	var base uint64
+	switch v := binary.BigEndian.Uint16(hdr[len(magic):]); v {
+	case 1:
+		if !bytes.Equal(hdr[len(magic)+2:], want[len(magic)+2:]) {
+			return corrupt(0, "reserved header bytes are not zero")
+		}
+	case Version:
+		base = headerBase(hdr)
+	default:
+		return scanResult{}, fmt.Errorf("journal %s: %w %d (this build reads versions 1 and %d)", path, ErrUnsupportedVersion, v, Version)
 	}
-	if !bytes.Equal(hdr, want) {
-		return corrupt(0, "reserved header bytes are not zero")
-	}
+	v1 := binary.BigEndian.Uint16(hdr[len(magic):]) == 1
 
 	var frame [frameSize]byte
 	var payload []byte
 	off := int64(headerSize)
 	for off < size {
-		res := scanResult{good: off}
+		res := scanResult{good: off, base: base, v1: v1}
 		left := size - off
 		if left < frameSize {
 			res.torn = fmt.Sprintf("record frame cut short at %d of %d bytes", left, frameSize)
@@ -125,7 +135,7 @@ func scan(r io.ReaderAt, size int64, path string, visit func(off int64, payload 
 		}
 		off += frameSize + n
 	}
-	return scanResult{good: off}, nil
+	return scanResult{good: off, base: base, v1: v1}, nil
 }
 
 // restIsZero reports whether everything left in br is zero bytes (or

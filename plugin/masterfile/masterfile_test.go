@@ -279,3 +279,37 @@ func TestReadMissing(t *testing.T) {
 		t.Fatalf("Read = %v, want ErrNotExist", err)
 	}
 }
+
+// Comments written after records come back with them, and a comment that
+// spans lines is refused.
+func TestAnnotatedRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.example.org")
+	want := parse(t, zone)
+	comment := func(rr dns.RR) string {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			return "dyndns-lsn 7"
+		}
+		if rr.Header().Rrtype == dns.TypeA {
+			return "lease-until 2026-12-01T15:04:05Z"
+		}
+		return ""
+	}
+	if err := WriteAnnotated(path, origin, 42, walkOf(want), comment, nil); err != nil {
+		t.Fatal(err)
+	}
+	i := 0
+	err := ReadAnnotated(path, origin, func(rr dns.RR, got string) error {
+		if rr.String() != want[i].String() || got != comment(want[i]) {
+			t.Errorf("record %d: %q ; %q, want %q ; %q", i, rr, got, want[i], comment(want[i]))
+		}
+		i++
+		return nil
+	})
+	if err != nil || i != len(want) {
+		t.Fatalf("ReadAnnotated: %v after %d of %d records", err, i, len(want))
+	}
+	bad := func(dns.RR) string { return "two\nlines" }
+	if err := WriteAnnotated(path, origin, 42, walkOf(want), bad, nil); err == nil {
+		t.Error("a comment spanning lines was written")
+	}
+}

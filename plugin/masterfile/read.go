@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/miekg/dns"
 )
@@ -15,6 +16,12 @@ import (
 // lines with parentheses start earlier). An error from fn is returned
 // wrapped, prefixed with file and line.
 func Read(path, origin string, fn func(dns.RR) error) error {
+	return ReadAnnotated(path, origin, func(rr dns.RR, _ string) error { return fn(rr) })
+}
+
+// ReadAnnotated is Read that also gives each record's comment (the text
+// after ";" on its line, trimmed; "" for none), as WriteAnnotated writes.
+func ReadAnnotated(path, origin string, fn func(rr dns.RR, comment string) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("masterfile: %w", err)
@@ -29,7 +36,8 @@ func Read(path, origin string, fn func(dns.RR) error) error {
 		if name := rr.Header().Name; !dns.IsSubDomain(origin, name) {
 			return fmt.Errorf("%s:%d: owner %s is outside zone %s", path, line, name, origin)
 		}
-		if err := fn(rr); err != nil {
+		comment := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(zp.Comment()), ";"))
+		if err := fn(rr, comment); err != nil {
 			return fmt.Errorf("%s:%d: %w", path, line, err)
 		}
 	}

@@ -28,6 +28,13 @@ import (
 // but may not survive a crash, so the caller must not rely on it (for
 // example, must not compact the journal against it).
 func Write(path, origin string, serial uint32, walk func(emit func(dns.RR) error) error, fsys journal.FS) error {
+	return WriteAnnotated(path, origin, serial, walk, nil, fsys)
+}
+
+// WriteAnnotated is Write with a comment after each record: comment (nil
+// for none) returns the text for a record, without the ";", or "" for no
+// comment. ReadAnnotated gives the comments back.
+func WriteAnnotated(path, origin string, serial uint32, walk func(emit func(dns.RR) error) error, comment func(dns.RR) string, fsys journal.FS) error {
 	if fsys == nil {
 		fsys = journal.OS{}
 	}
@@ -53,7 +60,7 @@ func Write(path, origin string, serial uint32, walk func(emit func(dns.RR) error
 
 	bw := bufio.NewWriterSize(io.NewOffsetWriter(f, 0), 64<<10)
 	fmt.Fprintf(bw, "; written by dyndns at serial %d\n$ORIGIN %s\n", serial, origin)
-	ew := &emitter{w: bw, origin: origin, serial: serial}
+	ew := &emitter{w: bw, origin: origin, serial: serial, comment: comment}
 	if err := walk(ew.emit); err != nil {
 		return fail(err)
 	}
@@ -81,10 +88,11 @@ func Write(path, origin string, serial uint32, walk func(emit func(dns.RR) error
 
 // emitter checks and prints the RRs walk emits.
 type emitter struct {
-	w      *bufio.Writer
-	origin string
-	serial uint32
-	n      int
+	w       *bufio.Writer
+	origin  string
+	serial  uint32
+	comment func(dns.RR) string
+	n       int
 }
 
 func (e *emitter) emit(rr dns.RR) error {
@@ -117,6 +125,16 @@ func (e *emitter) emit(rr dns.RR) error {
 	}
 	if _, err := e.w.WriteString(s[tab:]); err != nil {
 		return err
+	}
+	if e.comment != nil {
+		if c := e.comment(rr); c != "" {
+			if strings.ContainsAny(c, "\n\r") {
+				return fmt.Errorf("comment %q spans lines", c)
+			}
+			if _, err := e.w.WriteString(" ; " + c); err != nil {
+				return err
+			}
+		}
 	}
 	return e.w.WriteByte('\n')
 }

@@ -20,6 +20,11 @@ type Options struct {
 	// MaxZoneBytes bounds the uncompressed wire size of the zone's explicit
 	// records in the same way. Zero means no bound.
 	MaxZoneBytes int
+	// LeaseUntil is the deadline (Unix seconds) of the records the message
+	// adds, KeyLeaseUntil that of the KEY records it adds (RFC 9664). Zero
+	// adds them without a lease: a record added again without one keeps
+	// no lease.
+	LeaseUntil, KeyLeaseUntil int64
 }
 
 // Apply checks and applies the UPDATE m, whose zone section names t's zone,
@@ -38,6 +43,7 @@ func Apply(t *zone.Txn, m *dns.Msg, o Options) error {
 	for _, rr := range m.Ns {
 		soaSet = change(t, rr) || soaSet
 	}
+	setLeases(t, m.Ns, o)
 	if o.MaxZoneRecords > 0 && t.Records() > o.MaxZoneRecords && t.Records() > t.Base().Records() {
 		return fail(dns.RcodeRefused, "zone would hold %d records, over max-zone-records %d", t.Records(), o.MaxZoneRecords)
 	}
@@ -45,9 +51,29 @@ func Apply(t *zone.Txn, m *dns.Msg, o Options) error {
 		return fail(dns.RcodeRefused, "zone would hold %d bytes, over max-zone-bytes %d", t.Bytes(), o.MaxZoneBytes)
 	}
 	if !soaSet && t.Changed() {
-		bumpSerial(t)
+		t.BumpSerial()
 	}
 	return nil
+}
+
+// setLeases gives the records the message added (and still holds) their
+// lease. A renewal changes leases alone: no record, no serial.
+func setLeases(t *zone.Txn, updates []dns.RR, o Options) {
+	for _, rr := range updates {
+		if rr.Header().Class != dns.ClassINET {
+			continue
+		}
+		until := o.LeaseUntil
+		if rr.Header().Rrtype == dns.TypeKEY {
+			until = o.KeyLeaseUntil
+		}
+		if until == 0 && t.Base().Leases() == 0 {
+			continue // nothing to set, nothing to end
+		}
+		stored := dns.Copy(rr)
+		stored.Header().Name = strings.ToLower(stored.Header().Name)
+		t.SetLease(stored, until)
+	}
 }
 
 // prescan checks every update record before anything changes (§3.4.1).
@@ -178,15 +204,4 @@ func add(t *zone.Txn, name string, rr dns.RR) (soaSet bool) {
 	}
 	t.Set(name, typ, rrs)
 	return false
-}
-
-// bumpSerial increments the SOA serial once (§3.6).
-func bumpSerial(t *zone.Txn) {
-	old := t.Own(t.Origin(), dns.TypeSOA)
-	if len(old) == 0 {
-		return
-	}
-	soa := dns.Copy(old[0]).(*dns.SOA)
-	soa.Serial = serial.Next(soa.Serial)
-	t.Set(t.Origin(), dns.TypeSOA, []dns.RR{soa})
 }

@@ -9,10 +9,17 @@ import "github.com/miekg/dns"
 type Changeset struct {
 	From, To uint32
 	Del, Add []dns.RR
+	// Leases are the records whose lease the change set or ended (Until
+	// 0), deleted records included. A renewal changes leases alone.
+	Leases []Lease
 }
 
-// Empty reports whether the changeset changes nothing.
-func (c Changeset) Empty() bool { return len(c.Del) == 0 && len(c.Add) == 0 }
+// Empty reports whether the changeset changes nothing, leases included.
+func (c Changeset) Empty() bool { return len(c.Del) == 0 && len(c.Add) == 0 && len(c.Leases) == 0 }
+
+// ChangesRecords reports whether the changeset changes records (and so the
+// serial): what secondaries must be told of.
+func (c Changeset) ChangesRecords() bool { return len(c.Del) > 0 || len(c.Add) > 0 }
 
 // Apply replays a changeset into the transaction, record by record, exactly
 // as stored: no RFC 2136 rules apply, they were applied when it was made.
@@ -34,5 +41,8 @@ func (t *Txn) Apply(c Changeset) {
 		if !containsRR(old, rr) {
 			t.Set(name, typ, append(old[:len(old):len(old)], rr))
 		}
+	}
+	for _, l := range c.Leases {
+		t.SetLease(l.RR, l.Until)
 	}
 }

@@ -3,6 +3,8 @@ package zone
 import (
 	"slices"
 
+	"github.com/dyndns/dyndns/plugin/serial"
+
 	iradix "github.com/hashicorp/go-immutable-radix/v2"
 	"github.com/miekg/dns"
 )
@@ -23,6 +25,7 @@ type Txn struct {
 	tree    *iradix.Txn[*Node]
 	members *iradix.Txn[[]dns.RR]
 	counts  *iradix.Txn[int]
+	leases  *iradix.Txn[int64]
 	records int
 	bytes   int
 	forced  bool // commit even without explicit changes (derived data changed)
@@ -30,6 +33,9 @@ type Txn struct {
 	before map[setKey][]dns.RR // explicit RRsets as they were before the first change
 	order  []setKey            // the order in which RRsets were first changed
 	hosts  map[string]struct{} // names directly below the apex whose addresses changed
+
+	leased     map[string]dns.RR // records whose lease changed, by lease key
+	leaseOrder []string          // their keys, in the order first changed
 }
 
 type setKey struct {
@@ -45,10 +51,12 @@ func newTxn(v *Version, d Deriver) *Txn {
 		tree:    v.tree.Txn(),
 		members: v.members.Txn(),
 		counts:  v.counts.Txn(),
+		leases:  v.leases.Txn(),
 		records: v.records,
 		bytes:   v.bytes,
 		before:  map[setKey][]dns.RR{},
 		hosts:   map[string]struct{}{},
+		leased:  map[string]dns.RR{},
 	}
 }
 
@@ -189,6 +197,7 @@ func (t *Txn) Changeset() Changeset {
 	cs := Changeset{From: t.base.Serial()}
 	for _, k := range t.order {
 		before, after := t.before[k], t.Own(k.name, k.typ)
+		t.dropLeases(before, after)
 		for _, rr := range before {
 			if !slices.ContainsFunc(after, func(x dns.RR) bool { return sameRR(x, rr) }) {
 				cs.Del = append(cs.Del, rr)
@@ -203,7 +212,20 @@ func (t *Txn) Changeset() Changeset {
 	if soa := t.Own(t.origin, dns.TypeSOA); len(soa) > 0 {
 		cs.To = soa[0].(*dns.SOA).Serial
 	}
+	cs.Leases = t.leaseChanges()
 	return cs
+}
+
+// BumpSerial increments the SOA serial once, in RFC 1982 arithmetic and
+// never to 0 (RFC 2136 §3.6).
+func (t *Txn) BumpSerial() {
+	old := t.Own(t.origin, dns.TypeSOA)
+	if len(old) == 0 {
+		return
+	}
+	soa := dns.Copy(old[0]).(*dns.SOA)
+	soa.Serial = serial.Next(soa.Serial)
+	t.Set(t.origin, dns.TypeSOA, []dns.RR{soa})
 }
 
 // sameSet reports whether a and b hold the same records, TTLs included, in any order.
@@ -228,6 +250,7 @@ func (t *Txn) commit(seq uint64) *Version {
 		tree:    t.tree.CommitOnly(),
 		members: t.members.CommitOnly(),
 		counts:  t.counts.CommitOnly(),
+		leases:  t.leases.CommitOnly(),
 		records: t.records,
 		bytes:   t.bytes,
 		seq:     seq,

@@ -13,6 +13,7 @@ type Version struct {
 	tree    *iradix.Tree[*Node]
 	members *iradix.Tree[[]dns.RR] // derivation state, see derived.go
 	counts  *iradix.Tree[int]
+	leases  *iradix.Tree[int64] // record identity → lease deadline, see lease.go
 	soa     *dns.SOA
 	negSOA  *dns.SOA // the SOA for negative answers: TTL = min(SOA TTL, MINIMUM)
 	records int      // explicit records
@@ -21,7 +22,7 @@ type Version struct {
 }
 
 func newVersion(origin string) *Version {
-	return &Version{origin: origin, tree: iradix.New[*Node](), members: iradix.New[[]dns.RR](), counts: iradix.New[int]()}
+	return &Version{origin: origin, tree: iradix.New[*Node](), members: iradix.New[[]dns.RR](), counts: iradix.New[int](), leases: newLeases()}
 }
 
 // Origin is the zone apex.

@@ -40,6 +40,8 @@ type Zone struct {
 
 	wmu sync.Mutex // held by the writer processing a batch
 	seq uint64     // guarded by wmu
+
+	expiry expiry // lease deadlines, see lease.go
 }
 
 type request struct {
@@ -52,7 +54,7 @@ type request struct {
 
 // New returns an empty zone (no SOA yet) for origin, a lower-case FQDN.
 func New(origin string, d Deriver) *Zone {
-	z := &Zone{origin: origin, deriver: d}
+	z := &Zone{origin: origin, deriver: d, expiry: expiry{wake: make(chan struct{}, 1)}}
 	z.cur.Store(newVersion(origin))
 	return z
 }
@@ -155,8 +157,21 @@ func (z *Zone) process(batch []*request) {
 	}
 	z.cur.Store(v)
 	for _, r := range batch {
+		if len(r.cs.Leases) > 0 {
+			z.expiry.schedule(z.origin, r.cs.Leases)
+		}
 		r.done = true
 	}
+}
+
+// Locked runs fn with the current version while no update commits: every
+// change the version holds has been handed to the Log, and nothing else
+// has. A snapshot uses it to pair a version with the journal position that
+// leads to it.
+func (z *Zone) Locked(fn func(*Version)) {
+	z.wmu.Lock()
+	defer z.wmu.Unlock()
+	fn(z.cur.Load())
 }
 
 // run applies one request's transaction to v and returns the version that

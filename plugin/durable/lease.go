@@ -1,0 +1,117 @@
+package durable
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dyndns/dyndns/plugin/journal"
+	"github.com/dyndns/dyndns/plugin/zone"
+	"github.com/miekg/dns"
+)
+
+// The zone file carries what the journal would otherwise have to keep
+// forever, as comments a resolver-facing parser ignores:
+//
+//	@     3600 IN SOA ns1 hostmaster 7 3600 600 604800 60 ; dyndns-lsn 1234
+//	host    60 IN A   192.0.2.1 ; lease-until 2026-12-01T15:04:05Z
+//
+// dyndns-lsn is the last journal entry the file covers (entries that change
+// no serial, such as lease renewals, make the serial unfit for that);
+// lease-until is a record's lease deadline, absolute, so a restart never
+// extends a lease.
+const (
+	lsnComment   = "dyndns-lsn "
+	leaseComment = "lease-until "
+)
+
+// annotate returns the comments of a snapshot of v covering journal LSN lsn.
+func annotate(v *zone.Version, lsn uint64) func(dns.RR) string {
+	return func(rr dns.RR) string {
+		if rr.Header().Rrtype == dns.TypeSOA {
+			return lsnComment + strconv.FormatUint(lsn, 10)
+		}
+		if until := v.Lease(rr); until != 0 {
+			return leaseComment + time.Unix(until, 0).UTC().Format(time.RFC3339)
+		}
+		return ""
+	}
+}
+
+// parseComment reads a record's comment from the zone file: the LSN on the
+// SOA, or a lease deadline. Other comments (a hand-edited file) are kept
+// out of the way.
+func parseComment(rr dns.RR, comment string) (lsn uint64, until int64, err error) {
+	switch {
+	case rr.Header().Rrtype == dns.TypeSOA && strings.HasPrefix(comment, lsnComment):
+		lsn, err = strconv.ParseUint(strings.TrimPrefix(comment, lsnComment), 10, 64)
+		if err != nil {
+			return 0, 0, fmt.Errorf("bad %q comment: %w", strings.TrimSpace(lsnComment), err)
+		}
+	case strings.HasPrefix(comment, leaseComment):
+		t, perr := time.Parse(time.RFC3339, strings.TrimPrefix(comment, leaseComment))
+		if perr != nil {
+			return 0, 0, fmt.Errorf("bad %q comment: %w", strings.TrimSpace(leaseComment), perr)
+		}
+		until = t.Unix()
+	}
+	return lsn, until, nil
+}
+
+// entryOf and changesetOf convert between the zone's changesets and the
+// journal's entries, which hold the same data.
+func entryOf(c zone.Changeset) journal.Entry {
+	e := journal.Entry{From: c.From, To: c.To, Del: c.Del, Add: c.Add}
+	for _, l := range c.Leases {
+		e.Leases = append(e.Leases, journal.Lease{RR: l.RR, Until: l.Until})
+	}
+	return e
+}
+
+func changesetOf(e journal.Entry) zone.Changeset {
+	c := zone.Changeset{From: e.From, To: e.To, Del: e.Del, Add: e.Add}
+	for _, l := range e.Leases {
+		c.Leases = append(c.Leases, zone.Lease{RR: l.RR, Until: l.Until})
+	}
+	return c
+}
+
+// retryExpiry is how long the expiry loop waits after a failed expiry (a
+// full disk) before it tries again.
+const retryExpiry = time.Second
+
+// expiryLoop deletes records when their lease runs out: it sleeps until the
+// earliest deadline, or until a commit brings an earlier one.
+func (s *Store) expiryLoop() {
+	defer s.loops.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait := time.Hour
+		if next, ok := s.Zone.NextExpiry(); ok {
+			wait = max(time.Until(next), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.stop:
+			return
+		case <-s.Zone.ExpiryChanged():
+			continue
+		case <-timer.C:
+		}
+		expired, v, err := s.Zone.Expire(time.Now())
+		if err != nil {
+			s.warnf("zone %s: expiring leases failed, retrying: %v", s.Zone.Origin(), err)
+			select {
+			case <-s.stop:
+				return
+			case <-time.After(retryExpiry):
+			}
+			continue
+		}
+		if fn := s.expired.Load(); fn != nil && len(expired) > 0 {
+			(*fn)(expired, v)
+		}
+	}
+}
