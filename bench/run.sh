@@ -14,6 +14,7 @@
 #   MAX_QPS=10000000      dnsperf -Q for the query runs
 #   BIN=/tmp/dyndns-coredns  where the CoreDNS build goes
 #   KEEP=0                1 keeps the temp dir (configs, logs, dnsperf output)
+# The report replaces the run.sh section of bench/results.md (see splice-results.sh).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -354,7 +355,9 @@ DIRTY=$(git status --porcelain 2>/dev/null | grep -qv '^?? bench/' && echo " (wo
 	for k in dyndns.query dyndns.hostquery dyndns.update10 dyndns.update50 file.query file.hostquery bind.query bind.hostquery bind.update10 bind.update50 bindsvc.update10 bindsvc.update50; do
 		echo "- $k: $(codes "$k"); $(lost "$k")"
 	done
-} >"$ROOT/bench/results.md"
+} >"$WORK/report.md"
+# run.sh's section of results.md (scale.sh has its own).
+bash "$ROOT/bench/splice-results.sh" run.sh "$WORK/report.md" "$ROOT/bench/results.md"
 
 OK=1
-cat "$ROOT/bench/results.md"
+cat "$WORK/report.md"

@@ -5,6 +5,7 @@ import (
 	"github.com/dyndns/dyndns/plugin/derive"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/miekg/dns"
@@ -105,4 +106,51 @@ func BenchmarkUpdatePlainName(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLeaseExpiry measures expiry in a zone of 100,000 leased hosts:
+// "all" expires every lease in one commit (a cold start after a long
+// outage), "one" one lease per commit (deadlines spread over time, the
+// usual case). Both report the cost per expired record.
+func BenchmarkLeaseExpiry(b *testing.B) {
+	const n = 100_000
+	leasedZone := func() *Zone {
+		z := bigZone(b, n)
+		if _, _, err := z.Update(func(tx *Txn) error {
+			for i := range n {
+				name := fmt.Sprintf("h%d-svc%d-sfo-prod.example.org.", i, i%100)
+				tx.SetLease(tx.Own(name, dns.TypeA)[0], int64(1+i))
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		return z
+	}
+	b.Run("all", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			z := leasedZone()
+			b.StartTimer()
+			if rrs, _, err := z.Expire(time.Unix(n, 0)); err != nil || len(rrs) != n {
+				b.Fatalf("%d expired, %v", len(rrs), err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+	})
+	b.Run("one", func(b *testing.B) {
+		z := leasedZone()
+		i := 0
+		for b.Loop() {
+			i++
+			if i > n {
+				b.StopTimer()
+				z, i = leasedZone(), 1
+				b.StartTimer()
+			}
+			if rrs, _, err := z.Expire(time.Unix(int64(i), 0)); err != nil || len(rrs) != 1 {
+				b.Fatalf("%d expired, %v", len(rrs), err)
+			}
+		}
+	})
 }
