@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // withLease adds the RFC 9664 Update Lease option to m: the 4-byte form
@@ -58,6 +59,9 @@ func rcodeOf(t *testing.T, addr, name string) (int, []string) {
 
 const leaseCorefile = `lease.test:0 {
 	bind 127.0.0.1
+	transfer {
+		to *
+	}
 	dyndns {
 		allow-update 127.0.0.1
 		lease min 1 max 10
@@ -68,7 +72,8 @@ const leaseCorefile = `lease.test:0 {
 // second of its deadline; a host that renews stays, and renewals move
 // neither the serial nor anything a secondary sees.
 func TestLeaseExpiryTakesHostOutOfItsService(t *testing.T) {
-	addr := udpOf(startInstance(t, leaseCorefile))
+	i := startInstance(t, leaseCorefile)
+	addr := udpOf(i)
 	register := func(host, ip string, lease uint32) {
 		t.Helper()
 		m := updateMsg("lease.test.", nil, fmt.Sprintf("%s.lease.test. 60 IN A %s", host, ip))
@@ -115,6 +120,31 @@ func TestLeaseExpiryTakesHostOutOfItsService(t *testing.T) {
 	}
 	if s := serialOf(t, addr, "lease.test."); s != serial+1 {
 		t.Errorf("serial %d after the expiry, want %d (one bump for it)", s, serial+1)
+	}
+	// What a secondary transfers has the expired host neither as a host
+	// nor in its service.
+	tr := new(dns.Transfer)
+	axfr := new(dns.Msg)
+	axfr.SetAxfr("lease.test.")
+	env, err := tr.In(axfr, i.Servers()[0].Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for e := range env {
+		if e.Error != nil {
+			t.Fatal(e.Error)
+		}
+		for _, rr := range e.RR {
+			if a, ok := rr.(*dns.A); ok && a.A.String() == "192.0.2.1" {
+				t.Errorf("AXFR after the expiry holds %s", rr)
+			}
+		}
+	}
+	if n := testutil.ToFloat64(expirations.WithLabelValues("lease.test.")); n < 1 {
+		t.Errorf("lease_expirations_total = %v", n)
+	}
+	if n := testutil.ToFloat64(zoneLeases.WithLabelValues("lease.test.")); n != 1 {
+		t.Errorf("leases = %v, want 1 (b)", n)
 	}
 }
 
