@@ -125,9 +125,9 @@ func TestRestartKeepsAcknowledgedUpdates(t *testing.T) {
 			t.Fatal(dns.RcodeToString[rc])
 		}
 	}
-	d.stop() // graceful: final snapshot
-	if fi, err := os.Stat(durable.JournalFile(dir, "example.org.")); err != nil || fi.Size() != 16 {
-		t.Errorf("journal after a graceful stop: %v, %v (want only its header)", fi, err)
+	d.stop() // graceful: final snapshot, so the zone file alone holds the zone
+	if err := os.Remove(durable.JournalFile(dir, "example.org.")); err != nil {
+		t.Fatal(err)
 	}
 	startBinary(t, dir, port, corefile)
 	m := new(dns.Msg)

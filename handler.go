@@ -37,6 +37,7 @@ type DynDNS struct {
 
 	snapshotInterval    time.Duration
 	snapshotJournalSize int64
+	ixfrHistory         int // changesets kept for IXFR; see durable.Options.History
 
 	failures  *rateLog  // log of failed updates
 	gen       uint64    // the caddy instance's generation, see registry.go
@@ -64,9 +65,7 @@ func (d *DynDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg)
 		return plugin.NextOrFailure(d.Name(), d.Next, ctx, w, r)
 	}
 	if qtype == dns.TypeAXFR || qtype == dns.TypeIXFR {
-		// Transfers are the transfer plugin's, which runs before us; reaching
-		// here means it is not configured for this zone.
-		return dns.RcodeRefused, nil
+		return d.serveTransfer(ctx, w, r, z)
 	}
 	m := new(dns.Msg)
 	m.SetReply(r)
@@ -74,6 +73,28 @@ func (d *DynDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg)
 	w.WriteMsg(state.Scrub(m))
 	queries.WithLabelValues(serverOf(ctx), z.Origin()).Inc()
 	return dns.RcodeSuccess, nil
+}
+
+// serveTransfer routes a zone transfer. Over TCP, transfers are the
+// transfer plugin's, which runs right after dyndns and asks it (Transfer)
+// for the records. Over UDP, an IXFR is answered with the current SOA alone,
+// which RFC 1995 §2 says tells the client to ask again over TCP; the
+// transfer plugin would refuse it. Without the transfer plugin in the
+// block, nothing is transferred.
+func (d *DynDNS) serveTransfer(ctx context.Context, w dns.ResponseWriter, r *dns.Msg, z *zone.Zone) (int, error) {
+	if d.xfer.Load() == nil {
+		return dns.RcodeRefused, nil
+	}
+	state := request.Request{W: w, Req: r}
+	if state.Proto() == "udp" && state.QType() == dns.TypeIXFR {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Authoritative = true
+		m.Answer = []dns.RR{z.Current().SOA()}
+		w.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	}
+	return plugin.NextOrFailure(d.Name(), d.Next, ctx, w, r)
 }
 
 // match returns the most specific zone holding qname, or nil. A DS query for

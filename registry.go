@@ -48,6 +48,7 @@ type storeSettings struct {
 	snapshotInterval time.Duration
 	snapshotSize     int64
 	queueLimit       int
+	ixfrHistory      int
 }
 
 // dirLock keeps other processes out of a directory while this one uses it.
@@ -107,6 +108,7 @@ func apply(dir, origin string, rules *derive.Rules, set storeSettings, expired d
 	}
 	s.store.SetSnapshotPolicy(set.snapshotInterval, set.snapshotSize)
 	s.store.Zone.SetQueueLimit(set.queueLimit)
+	s.store.SetHistory(set.ixfrHistory)
 	s.settings = set
 	return nil
 }

@@ -22,12 +22,13 @@ const pluginName = "dyndns"
 
 func init() { plugin.Register(pluginName, setup) }
 
-// WithDirective returns directives with dyndns inserted right after
-// transfer, so tsig, acl and cache run before it and transfer finds it as a
-// Transferer. A custom build sets dnsserver.Directives with it.
+// WithDirective returns directives with dyndns inserted right before
+// transfer: tsig, acl and cache run before it, transfer (which finds it as a
+// Transferer) right after it, so that dyndns answers IXFR over UDP, which
+// transfer refuses. A custom build sets dnsserver.Directives with it.
 func WithDirective(directives []string) []string {
 	i := slices.Index(directives, "transfer")
-	return slices.Insert(slices.Clone(directives), i+1, pluginName)
+	return slices.Insert(slices.Clone(directives), i, pluginName)
 }
 
 func setup(c *caddy.Controller) error {
@@ -104,6 +105,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.limits.zoneBytes, err = positive(args)
 		case "max-queued-updates":
 			d.limits.queuedUpdates, err = positive(args)
+		case "ixfr-history":
+			d.ixfrHistory, err = historySize(args)
 		case "lease":
 			d.lease, err = parseLease(args)
 		case "snapshot":
@@ -133,6 +136,22 @@ func positive(args []string) (int, error) {
 	n, err := strconv.Atoi(args[0])
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%q is not a positive number", args[0])
+	}
+	return n, nil
+}
+
+// historySize reads "ixfr-history N": N changesets kept for IXFR, 0 for
+// none (durable.Options.History says none with a negative number).
+func historySize(args []string) (int, error) {
+	if len(args) != 1 {
+		return 0, errors.New("wants one number")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a number of changesets", args[0])
+	}
+	if n == 0 {
+		return -1, nil
 	}
 	return n, nil
 }

@@ -5,39 +5,77 @@ import (
 
 	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/dyndns/dyndns/plugin/serial"
+	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
 
-// Transfer implements transfer.Transferer: an AXFR of the current version,
-// derived records included so that stock secondaries serve them too. An IXFR
-// from a serial at or past ours gets our SOA alone; any other IXFR gets the
-// whole zone (RFC 1995 §4 allows the fallback).
+// Transfer implements transfer.Transferer. An AXFR (from 0) sends the current
+// version, derived records included, so that stock secondaries serve them
+// too. An IXFR (RFC 1995) from a serial at or past ours gets our SOA alone;
+// from a serial the zone's history reaches, the condensed difference from
+// that serial to the current one; from any other, the whole zone (the
+// AXFR-style fallback of RFC 1995 §4). Each transfer is one version of the
+// zone, however many updates commit meanwhile.
 func (d *DynDNS) Transfer(origin string, from uint32) (<-chan []dns.RR, error) {
 	z := d.zones[origin]
 	if z == nil {
 		return nil, transfer.ErrNotAuthoritative
 	}
-	v := z.Current()
-	soa := v.SOA()
 	ch := make(chan []dns.RR)
-	go func() {
-		defer close(ch)
-		if from != 0 && !serial.Less(from, soa.Serial) {
-			ch <- []dns.RR{soa}
-			return
+	v := z.Current()
+	if from != 0 && !serial.Less(from, v.Serial()) {
+		go func() { ch <- []dns.RR{v.SOA()}; close(ch) }()
+		return ch, nil
+	}
+	if from != 0 {
+		var oldSOA *dns.SOA
+		var removed, added []dns.RR
+		var ok bool
+		if v, oldSOA, removed, added, ok = z.Incremental(from); ok {
+			go sendIncremental(ch, v.SOA(), oldSOA, removed, added)
+			return ch, nil
 		}
-		const batch = 500
-		rrs := make([]dns.RR, 0, batch)
-		v.WalkServed(func(rr dns.RR) error {
-			if rrs = append(rrs, rr); len(rrs) == batch {
-				ch <- rrs
-				rrs = make([]dns.RR, 0, batch)
-			}
-			return nil
-		})
-		ch <- append(rrs, soa)
-	}()
+	}
+	go sendAll(ch, v)
 	return ch, nil
+}
+
+// transferBatch is how many records go to the transfer plugin at once; it
+// packs them into messages of up to 64 KB.
+const transferBatch = 500
+
+// sendAll sends the whole version: SOA, every served record, SOA.
+func sendAll(ch chan<- []dns.RR, v *zone.Version) {
+	defer close(ch)
+	rrs := make([]dns.RR, 0, transferBatch)
+	v.WalkServed(func(rr dns.RR) error {
+		if rrs = append(rrs, rr); len(rrs) == transferBatch {
+			ch <- rrs
+			rrs = make([]dns.RR, 0, transferBatch)
+		}
+		return nil
+	})
+	ch <- append(rrs, v.SOA())
+}
+
+// sendIncremental sends one condensed difference sequence (RFC 1995 §4):
+// the new SOA, the old SOA, the removed records, the new SOA, the added
+// records, and the new SOA again.
+func sendIncremental(ch chan<- []dns.RR, cur, old *dns.SOA, removed, added []dns.RR) {
+	defer close(ch)
+	ch <- []dns.RR{cur, old}
+	for len(removed) > 0 {
+		n := min(len(removed), transferBatch)
+		ch <- removed[:n]
+		removed = removed[n:]
+	}
+	ch <- []dns.RR{cur}
+	for len(added) > 0 {
+		n := min(len(added), transferBatch)
+		ch <- added[:n]
+		added = added[n:]
+	}
+	ch <- []dns.RR{cur}
 }
 
 // notify tells the secondaries of the transfer plugin that origin changed.

@@ -42,6 +42,7 @@ func (d *DynDNS) open(c *caddy.Controller) error {
 	opts := durable.Options{
 		SnapshotInterval:    d.snapshotInterval,
 		SnapshotJournalSize: d.snapshotJournalSize,
+		History:             d.ixfrHistory,
 		Logf:                log.Infof,
 		Warnf:               log.Warningf,
 	}
@@ -63,6 +64,7 @@ func (d *DynDNS) settings() storeSettings {
 		snapshotInterval: d.snapshotInterval,
 		snapshotSize:     d.snapshotJournalSize,
 		queueLimit:       d.limits.queuedUpdates,
+		ixfrHistory:      d.ixfrHistory,
 	}
 }
 

@@ -64,7 +64,10 @@ func checkApex(t *zone.Txn, path string) error {
 // after fileLSN (0: the file does not say) and newer than its serial.
 // Covered entries are left behind by a crash between a snapshot and the
 // journal's compaction.
-func replay(t *zone.Txn, j *journal.Journal, fileLSN uint64) (applied int, err error) {
+//
+// Every entry, covered or not, is also given to seen, in journal order: the
+// IXFR history.
+func replay(t *zone.Txn, j *journal.Journal, fileLSN uint64, seen func(zone.Changeset)) (applied int, err error) {
 	var mismatch journal.Entry
 	var at, last uint32
 	broken := false
@@ -73,6 +76,7 @@ func replay(t *zone.Txn, j *journal.Journal, fileLSN uint64) (applied int, err e
 		if broken {
 			return nil // read on only to name the journal's last serial
 		}
+		seen(changesetOf(e))
 		at = soaSerial(t)
 		// Covered by the file's LSN, or older than its serial (a file
 		// edited by hand with a higher serial wins over what was journaled

@@ -27,6 +27,9 @@ type Options struct {
 	Logf, Warnf func(format string, args ...any)
 	// FS is the file system (nil: the real one); tests inject faults with it.
 	FS journal.FS
+	// History is how many changesets are kept for IXFR, in memory and in
+	// the journal across snapshots (0: zone.DefaultHistory, <0: none).
+	History int
 }
 
 // Expired is told of the records whose lease ran out, once their deletion
@@ -55,6 +58,8 @@ type Store struct {
 	maxSize  atomic.Int64  // journal size that triggers a snapshot
 	retime   chan struct{} // tells the snapshot loop that every changed
 	expired  atomic.Pointer[Expired]
+	history  atomic.Int64 // journal entries kept across snapshots, for IXFR
+	sizeSnap atomic.Int64 // journal size after the last snapshot
 	stop     chan struct{}
 	loops    sync.WaitGroup
 	closeErr error
@@ -77,6 +82,8 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 	}
 	replayed := 0
 	var fileLSN uint64
+	var past []zone.Changeset // the journal's changesets, for the IXFR history
+	s.Zone.SetHistory(0)      // the load itself is no change a secondary can apply
 	_, _, err := s.Zone.Update(func(t *zone.Txn) error {
 		var err error
 		if fileLSN, err = load(t, s.path); err != nil {
@@ -85,7 +92,7 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 		if s.journal == nil {
 			return nil
 		}
-		replayed, err = replay(t, s.journal, fileLSN)
+		replayed, err = replay(t, s.journal, fileLSN, func(c zone.Changeset) { past = append(past, c) })
 		return err
 	})
 	if err == nil && s.journal != nil {
@@ -100,6 +107,8 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 	if replayed > 0 {
 		s.logf("zone %s: replayed %d journal entries up to serial %d", origin, replayed, s.Zone.Current().Serial())
 	}
+	s.SetHistory(opts.History)
+	s.Zone.Remember(past...)
 	if s.journal != nil {
 		s.Zone.SetLog(s)
 	}
@@ -137,6 +146,19 @@ func (s *Store) continueFile(fileLSN uint64) error {
 	return s.journal.Rebase(fileLSN)
 }
 
+// SetHistory sets how many changesets are kept for IXFR (0: the default,
+// <0: none); the journal keeps as many entries across snapshots.
+func (s *Store) SetHistory(n int) {
+	switch {
+	case n == 0:
+		n = zone.DefaultHistory
+	case n < 0:
+		n = 0
+	}
+	s.history.Store(int64(n))
+	s.Zone.SetHistory(n)
+}
+
 // SetExpired sets who is told of expired records (nil: nobody).
 func (s *Store) SetExpired(fn Expired) {
 	if fn == nil {
@@ -163,7 +185,7 @@ func (s *Store) Commit(cs []zone.Changeset) error {
 	if err != nil {
 		return s.recover(err)
 	}
-	if s.journal.Size() > s.maxSize.Load() {
+	if s.journal.Size()-s.sizeSnap.Load() > s.maxSize.Load() {
 		select {
 		case s.kick <- struct{}{}:
 		default:
@@ -236,10 +258,18 @@ func (s *Store) Snapshot() error {
 	if err := masterfile.WriteAnnotated(s.path, v.Origin(), v.Serial(), v.WalkOwn, annotate(v, lsn), s.opts.FS); err != nil {
 		return err
 	}
-	if err := s.journal.CompactThrough(lsn); err != nil {
+	// The journal keeps the latest entries for IXFR even when the file has them.
+	through := lsn
+	if keep := uint64(s.history.Load()); s.journal.LastLSN() > keep {
+		through = min(through, s.journal.LastLSN()-keep)
+	} else {
+		through = 0
+	}
+	if err := s.journal.CompactThrough(through); err != nil {
 		return err
 	}
 	s.snapLSN.Store(lsn)
+	s.sizeSnap.Store(s.journal.Size())
 	s.logf("zone %s: snapshot at serial %d, %d records, in %v", v.Origin(), v.Serial(), v.Records(), time.Since(start).Round(time.Millisecond))
 	return nil
 }

@@ -41,20 +41,22 @@ type Zone struct {
 	wmu sync.Mutex // held by the writer processing a batch
 	seq uint64     // guarded by wmu
 
-	expiry expiry // lease deadlines, see lease.go
+	expiry  expiry  // lease deadlines, see lease.go
+	history history // recent changesets, for IXFR; see history.go
 }
 
 type request struct {
-	fn   func(*Txn) error
-	cs   Changeset
-	v    *Version
-	err  error
-	done bool // set by the writer under wmu
+	fn      func(*Txn) error
+	deriver Deriver // set by SetDeriver: derive every service again with it
+	cs      Changeset
+	v       *Version
+	err     error
+	done    bool // set by the writer under wmu
 }
 
 // New returns an empty zone (no SOA yet) for origin, a lower-case FQDN.
 func New(origin string, d Deriver) *Zone {
-	z := &Zone{origin: origin, deriver: d, expiry: expiry{wake: make(chan struct{}, 1)}}
+	z := &Zone{origin: origin, deriver: d, expiry: expiry{wake: make(chan struct{}, 1)}, history: history{max: DefaultHistory}}
 	z.cur.Store(newVersion(origin))
 	return z
 }
@@ -96,7 +98,10 @@ func (z *Zone) Queued() int {
 // It returns the effective changeset (empty when nothing changed) and the
 // version that holds it.
 func (z *Zone) Update(fn func(*Txn) error) (Changeset, *Version, error) {
-	r := &request{fn: fn}
+	return z.submit(&request{fn: fn})
+}
+
+func (z *Zone) submit(r *request) (Changeset, *Version, error) {
 	z.qmu.Lock()
 	if z.queueLimit > 0 && len(z.queue) >= z.queueLimit {
 		z.qmu.Unlock()
@@ -118,28 +123,37 @@ func (z *Zone) Update(fn func(*Txn) error) (Changeset, *Version, error) {
 }
 
 // SetDeriver changes the derivation rules and derives every service again,
-// in one commit. It costs a walk of the zone; reloads call it when the rules
-// of a shared zone changed.
+// in one commit that bumps the serial (served data changed: secondaries must
+// transfer again). It costs a walk of the zone; reloads call it when the
+// rules of a shared zone changed. The IXFR history starts over: older
+// changesets no longer tell what was served.
 func (z *Zone) SetDeriver(d Deriver) error {
-	_, _, err := z.Update(func(t *Txn) error {
-		t.deriver = d
-		t.rederive()
-		z.deriver = d // under wmu: later transactions use the new rules
-		return nil
-	})
+	if d == nil {
+		d = noDeriver{}
+	}
+	_, _, err := z.submit(&request{deriver: d})
 	return err
 }
+
+// noDeriver derives nothing; it stands for a nil Deriver in a request.
+type noDeriver struct{}
+
+func (noDeriver) Services(string) []string { return nil }
 
 // process applies a batch in order, makes its changesets durable with one
 // Log.Commit, then publishes the last version. Called with wmu held.
 func (z *Zone) process(batch []*request) {
 	v := z.cur.Load()
+	d, rederived := z.deriver, false
 	var changes []Changeset
 	for _, r := range batch {
-		if next, err := z.run(v, r); err != nil {
+		if next, err := z.run(v, d, r); err != nil {
 			r.cs, r.err = Changeset{}, err
 		} else {
 			v = next
+			if r.deriver != nil { // later requests of the batch use the new rules
+				d, rederived = r.deriver, true
+			}
 		}
 		if !r.cs.Empty() {
 			changes = append(changes, r.cs)
@@ -156,7 +170,14 @@ func (z *Zone) process(batch []*request) {
 		}
 	}
 	z.cur.Store(v)
+	z.deriver = d
+	if rederived {
+		z.history.reset()
+	}
 	for _, r := range batch {
+		if r.err == nil && r.deriver == nil {
+			z.history.add(r.cs)
+		}
 		if len(r.cs.Leases) > 0 {
 			z.expiry.schedule(z.origin, r.cs.Leases)
 		}
@@ -178,15 +199,22 @@ func (z *Zone) Locked(fn func(*Version)) {
 // holds it (v itself when nothing changed). A panic is turned into an error:
 // the transaction is dropped and v is untouched, since versions are never
 // modified in place.
-func (z *Zone) run(v *Version, r *request) (next *Version, err error) {
+func (z *Zone) run(v *Version, d Deriver, r *request) (next *Version, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: %v\n%s", ErrPanic, p, debug.Stack())
 		}
 	}()
-	t := newTxn(v, z.deriver) // read under wmu: SetDeriver changes it there
-	if err := r.fn(t); err != nil {
-		return v, err
+	t := newTxn(v, d)
+	if r.deriver != nil {
+		t.deriver = r.deriver
+		t.rederive()
+		t.BumpSerial()
+	}
+	if r.fn != nil {
+		if err := r.fn(t); err != nil {
+			return v, err
+		}
 	}
 	if r.cs = t.Changeset(); !r.cs.Empty() || t.forced {
 		z.seq++

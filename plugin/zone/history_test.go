@@ -1,0 +1,135 @@
+package zone
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// served renders what a secondary transferring v holds, SOA excluded.
+func served(v *Version) []string {
+	var out []string
+	v.WalkServed(func(rr dns.RR) error {
+		if rr.Header().Rrtype != dns.TypeSOA {
+			out = append(out, rr.String())
+		}
+		return nil
+	})
+	slices.Sort(out)
+	return out
+}
+
+// applyDiff is what a secondary does with an incremental transfer.
+func applyDiff(have []string, removed, added []dns.RR) []string {
+	set := map[string]bool{}
+	for _, s := range have {
+		set[s] = true
+	}
+	for _, rr := range removed {
+		delete(set, rr.String())
+	}
+	for _, rr := range added {
+		set[rr.String()] = true
+	}
+	var out []string
+	for s := range set {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// From every serial the history holds, the incremental difference turns
+// what a secondary had then into exactly what the zone serves now, derived
+// records included; from serials it does not hold, there is none.
+func TestIncremental(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	set := func(text string) {
+		t.Helper()
+		rr := mustRR(t, text)
+		if _, _, err := z.Update(func(tx *Txn) error {
+			tx.Set(rr.Header().Name, rr.Header().Rrtype, []dns.RR{rr})
+			tx.BumpSerial()
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	del := func(name string, typ uint16) {
+		t.Helper()
+		if _, _, err := z.Update(func(tx *Txn) error { tx.Set(name, typ, nil); tx.BumpSerial(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := map[uint32][]string{}
+	var serials []uint32
+	record := func() {
+		v := z.Current()
+		past[v.Serial()], serials = served(v), append(serials, v.Serial())
+	}
+	record()
+	set("new-web-sfo-prod.example.org. 60 IN A 13.37.1.3") // joins web
+	record()
+	set("cyberdyne-web-sfo-prod.example.org. 60 IN A 13.37.1.9") // renumbered: web changes
+	record()
+	del("techcom-web-sfo-prod.example.org.", dns.TypeA) // leaves web (keeps its AAAA)
+	record()
+	set(`note.example.org. 300 IN TXT "hello"`)
+	record()
+	set("new-web-sfo-prod.example.org. 30 IN A 13.37.1.3") // a TTL change: web's TTL follows
+	record()
+	soa := dns.Copy(z.Current().SOA()).(*dns.SOA)
+	soa.Serial += 1000 // an explicit SOA change
+	if _, _, err := z.Update(func(tx *Txn) error { tx.Set(z.origin, dns.TypeSOA, []dns.RR{soa}); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := served(z.Current())
+	for _, from := range serials {
+		v, old, removed, added, ok := z.Incremental(from)
+		if !ok {
+			t.Fatalf("no incremental transfer from %d", from)
+		}
+		if old.Serial != from || v.Serial() != soa.Serial {
+			t.Errorf("from %d: SOAs %d → %d", from, old.Serial, v.Serial())
+		}
+		if got := applyDiff(past[from], removed, added); !slices.Equal(got, want) {
+			t.Errorf("from %d: the secondary ends with\n%v\nwant\n%v", from, got, want)
+		}
+	}
+	for _, from := range []uint32{0, serials[0] - 1, 12345} {
+		if _, _, _, _, ok := z.Incremental(from); ok {
+			t.Errorf("an incremental transfer from %d, which the history does not hold", from)
+		}
+	}
+}
+
+// The history keeps the latest changesets only, and a rule change starts it
+// over (the old changesets no longer say what was served).
+func TestHistoryBounds(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	z.SetHistory(3)
+	first := z.Current().Serial()
+	for i := range 5 {
+		rr := mustRR(t, fmt.Sprintf(`t%d.example.org. 60 IN TXT "x"`, i))
+		if _, _, err := z.Update(func(tx *Txn) error { tx.Set(rr.Header().Name, dns.TypeTXT, []dns.RR{rr}); tx.BumpSerial(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, _, _, ok := z.Incremental(first + 1); ok {
+		t.Error("a serial past the history's bound still has an incremental transfer")
+	}
+	if _, _, _, _, ok := z.Incremental(first + 2); !ok {
+		t.Error("the oldest serial kept has no incremental transfer")
+	}
+	if err := z.SetDeriver(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, _, ok := z.Incremental(first + 4); ok {
+		t.Error("an incremental transfer across a change of rules")
+	}
+	if z.Current().Serial() != first+6 {
+		t.Errorf("serial %d after a change of rules, want %d (bumped)", z.Current().Serial(), first+6)
+	}
+}
