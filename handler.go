@@ -26,14 +26,15 @@ var log = clog.NewWithPlugin(pluginName)
 type DynDNS struct {
 	Next plugin.Handler
 
-	origins   []string // the zones, lower-case FQDNs
-	zones     map[string]*zone.Zone
-	directory string
-	rules     *derive.Rules
-	order     rotate.Order
-	allow     acl.List
-	limits    limits
-	lease     leasePolicy
+	origins    []string // the zones, lower-case FQDNs
+	zones      map[string]*zone.Zone
+	directory  string
+	rules      *derive.Rules
+	order      rotate.Order
+	maxAnswers int // address records of a derived service per answer (0: all)
+	allow      acl.List
+	limits     limits
+	lease      leasePolicy
 
 	snapshotInterval    time.Duration
 	snapshotJournalSize int64
@@ -69,7 +70,7 @@ func (d *DynDNS) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg)
 	}
 	m := new(dns.Msg)
 	m.SetReply(r)
-	z.Current().Lookup(m, qname, qtype, d.order)
+	z.Current().LookupShaped(m, qname, qtype, zone.Answers{Order: d.order, Max: d.maxAnswers, Health: d.health()})
 	w.WriteMsg(state.Scrub(m))
 	queries.WithLabelValues(serverOf(ctx), z.Origin()).Inc()
 	return dns.RcodeSuccess, nil
@@ -96,6 +97,9 @@ func (d *DynDNS) serveTransfer(ctx context.Context, w dns.ResponseWriter, r *dns
 	}
 	return plugin.NextOrFailure(d.Name(), d.Next, ctx, w, r)
 }
+
+// health is the health view of answers, nil without health checks.
+func (d *DynDNS) health() zone.Health { return nil }
 
 // match returns the most specific zone holding qname, or nil. A DS query for
 // the apex of one of our zones belongs to its parent zone when we serve that

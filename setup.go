@@ -105,6 +105,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.limits.zoneBytes, err = positive(args)
 		case "max-queued-updates":
 			d.limits.queuedUpdates, err = positive(args)
+		case "max-answers":
+			d.maxAnswers, err = positive(args)
 		case "ixfr-history":
 			d.ixfrHistory, err = historySize(args)
 		case "lease":

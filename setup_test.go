@@ -29,6 +29,7 @@ func TestSetup(t *testing.T) {
 			max-zone-records 1000
 			max-zone-bytes 100000
 			max-queued-updates 64
+			max-answers 8
 			snapshot 5m 1048576
 		}`, ""},
 		{"snapshot interval only", "dyndns {\n snapshot 1h\n}", ""},
@@ -61,6 +62,7 @@ func TestSetup(t *testing.T) {
 		{"zone bytes zero", "dyndns {\n max-zone-bytes 0\n}", "Testfile:2"},
 		{"zone bytes two numbers", "dyndns {\n max-zone-bytes 1 2\n}", "Testfile:2"},
 		{"queue not a number", "dyndns {\n max-queued-updates lots\n}", "Testfile:2"},
+		{"max-answers zero", "dyndns {\n max-answers 0\n}", "Testfile:2"},
 		{"twice in a block", "dyndns\ndyndns", "Testfile:2"},
 		{"bad zone", "dyndns exa..mple.org", "invalid zone"},
 	}

@@ -65,3 +65,63 @@ func (o Order) Append(dst, rrs []dns.RR, counter *atomic.Uint32) []dns.RR {
 	dst = append(dst, rrs[first:]...)
 	return append(dst, rrs[:first]...)
 }
+
+// Filter takes records out of answers (health checks); a nil Filter takes
+// none.
+type Filter interface {
+	Out(rr dns.RR) bool
+}
+
+// AppendWindow appends to dst at most max of rrs (max <= 0: no bound), in
+// this order, leaving out those the filter takes out, and answering every
+// record (fail open) when the filter would leave none. For Cyclic the
+// window moves on by its own size with every answer, so successive answers
+// give every record an equal share; for Fixed it is the first max records,
+// for Random a window at a random place, shuffled. It allocates nothing but
+// the growth of dst.
+func (o Order) AppendWindow(dst, rrs []dns.RR, counter *atomic.Uint32, max int, f Filter) []dns.RR {
+	n := len(rrs)
+	if n == 0 {
+		return dst
+	}
+	step := max
+	if step <= 0 || step > n {
+		step = n
+	}
+	start := 0
+	switch o {
+	case Cyclic:
+		if max > 0 && max < n {
+			start = int((counter.Add(uint32(step)) - uint32(step)) % uint32(n))
+		} else {
+			start = int((counter.Add(1) - 1) % uint32(n))
+		}
+	case Random:
+		start = rand.IntN(n)
+	}
+	from := len(dst)
+	dst = appendRing(dst, rrs, start, step, f)
+	if len(dst) == from && f != nil {
+		dst = appendRing(dst, rrs, start, step, nil) // every record is out: answer them all
+	}
+	if o == Random {
+		seg := dst[from:]
+		rand.Shuffle(len(seg), func(i, j int) { seg[i], seg[j] = seg[j], seg[i] })
+	}
+	return dst
+}
+
+// appendRing appends up to limit records of rrs, from start round the ring,
+// skipping those f takes out.
+func appendRing(dst, rrs []dns.RR, start, limit int, f Filter) []dns.RR {
+	n, taken := len(rrs), 0
+	for i := 0; i < n && taken < limit; i++ {
+		rr := rrs[(start+i)%n]
+		if f != nil && f.Out(rr) {
+			continue
+		}
+		dst = append(dst, rr)
+		taken++
+	}
+	return dst
+}

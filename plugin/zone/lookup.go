@@ -20,6 +20,32 @@ const maxChain = 8
 // (put the any plugin in front for RFC 8482 answers); CNAMEs are followed
 // inside this zone only; a CNAME chain that runs into a delegation stops there.
 func (v *Version) Lookup(m *dns.Msg, qname string, qtype uint16, order rotate.Order) {
+	v.LookupShaped(m, qname, qtype, Answers{Order: order})
+}
+
+// Answers says how answers are shaped.
+type Answers struct {
+	Order rotate.Order
+	// Max bounds the address records of a derived service in one answer
+	// (0: all); the window moves on with every answer. It is a
+	// deliberate cut, not truncation: TC stays clear.
+	Max int
+	// Health takes members out of their services' answers (nil: none).
+	Health Health
+}
+
+// Health tells which members of a derived service are out of its rotation.
+type Health interface {
+	// Down returns the filter of the service's answers, or nil when every
+	// member is in. It is called for every answer: it must not lock.
+	Down(service string) rotate.Filter
+}
+
+// LookupShaped is Lookup with the address records of derived services
+// bounded by a.Max and filtered by a.Health; everything else is answered as
+// Lookup does. Host names and all other data are never filtered.
+func (v *Version) LookupShaped(m *dns.Msg, qname string, qtype uint16, a Answers) {
+	order := a.Order
 	m.Authoritative = true
 	if v.soa == nil {
 		m.Rcode = dns.RcodeServerFailure
@@ -62,6 +88,14 @@ func (v *Version) Lookup(m *dns.Msg, qname string, qtype uint16, order rotate.Or
 			return
 		}
 		if s := node.RRset(qtype); s != nil {
+			if len(node.derived) > 0 && (qtype == dns.TypeA || qtype == dns.TypeAAAA) && (a.Max > 0 || a.Health != nil) {
+				var f rotate.Filter
+				if a.Health != nil {
+					f = a.Health.Down(node.name)
+				}
+				m.Answer = order.AppendWindow(m.Answer, s.RRs, &s.Next, a.Max, f)
+				return
+			}
 			m.Answer = appendSet(m.Answer, s, order, owner)
 			return
 		}

@@ -33,6 +33,10 @@ func (n *Node) Own(t uint16) []dns.RR {
 	return nil
 }
 
+// Derived returns the address RRsets derived from hosts (a service name's),
+// nil for other names. Callers must not modify them.
+func (n *Node) Derived() []*RRset { return n.derived }
+
 // OwnSets returns the explicit RRsets, sorted by type.
 func (n *Node) OwnSets() []*RRset { return n.own }
 
