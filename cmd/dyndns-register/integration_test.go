@@ -236,3 +236,28 @@ func TestFailures(t *testing.T) {
 	}
 	wantLookup(t, port, "cyberdyne-web-sfo-prod.example.org", dns.TypeA)
 }
+
+// With 2-second leases, a running client keeps its host in its service past
+// several leases, while a host registered once leaves when its lease runs
+// out: leases work end to end.
+func TestRunningClientOutlivesItsLeases(t *testing.T) {
+	t.Parallel()
+	port := freePort(t)
+	startCoreDNSOn(t, port, strings.Replace(corefile, "dyndns {", "dyndns {\n\t\tlease min 1s", 1))
+	p := startClient(t, flags(port, "-name", "cyberdyne-web-sfo-prod", "-addr", "13.37.1.1", "-lease", "2s")...)
+	mustRegister(t, flags(port, "-name", "techcom-web-sfo-prod", "-addr", "13.37.1.2", "-lease", "2s", "-once")...)
+	waitLookup(t, 10*time.Second, port, "web.example.org", dns.TypeA, "13.37.1.1", "13.37.1.2")
+	deadline := time.Now().Add(7 * time.Second) // three and a half leases
+	for time.Now().Before(deadline) {
+		if got := lookup(t, port, host, dns.TypeA); len(got) != 1 {
+			t.Fatalf("the running client's host answers %v after %v", got, time.Until(deadline))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	wantLookup(t, port, "web.example.org", dns.TypeA, "13.37.1.1") // techcom's lease ran out
+	p.signal(t, syscall.SIGTERM)
+	if code, out := p.wait(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, out)
+	}
+	wantLookup(t, port, "web.example.org", dns.TypeA)
+}
