@@ -14,6 +14,7 @@ import (
 	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/coredns/coredns/request"
 	"github.com/dyndns/dyndns/plugin/acl"
+	"github.com/dyndns/dyndns/plugin/check"
 	"github.com/dyndns/dyndns/plugin/derive"
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/dyndns/dyndns/plugin/zone"
@@ -32,6 +33,8 @@ type DynDNS struct {
 	rules      *derive.Rules
 	order      rotate.Order
 	maxAnswers int // address records of a derived service per answer (0: all)
+	healthCfg  healthConfig
+	checker    *check.Checker // nil without health lines
 	allow      acl.List
 	limits     limits
 	lease      leasePolicy
@@ -99,7 +102,12 @@ func (d *DynDNS) serveTransfer(ctx context.Context, w dns.ResponseWriter, r *dns
 }
 
 // health is the health view of answers, nil without health checks.
-func (d *DynDNS) health() zone.Health { return nil }
+func (d *DynDNS) health() zone.Health {
+	if d.checker == nil {
+		return nil
+	}
+	return healthView{d.checker}
+}
 
 // match returns the most specific zone holding qname, or nil. A DS query for
 // the apex of one of our zones belongs to its parent zone when we serve that

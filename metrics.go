@@ -45,6 +45,13 @@ var (
 		Help:      "Records deleted because their lease ran out.",
 	}, []string{"zone"})
 
+	healthFailures = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "health_check_failures_total",
+		Help:      "Health checks that failed, by kind (tcp, http).",
+	}, []string{"kind"})
+
 	zoneSerial = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
@@ -53,7 +60,7 @@ var (
 	}, []string{"zone"})
 )
 
-func init() { prometheus.MustRegister(journalCollector{}) }
+func init() { prometheus.MustRegister(journalCollector{}, healthCollector{}) }
 
 // journalCollector reports the journals of the open stores: fsyncs per
 // journaled update is what group commit is about.

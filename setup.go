@@ -13,6 +13,7 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/transfer"
+	"github.com/dyndns/dyndns/plugin/check"
 	"github.com/dyndns/dyndns/plugin/derive"
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/miekg/dns"
@@ -49,6 +50,10 @@ func setup(c *caddy.Controller) error {
 	c.OnStartup(func() error {
 		if t, ok := cfg.Handler("transfer").(*transfer.Transfer); ok {
 			d.xfer.Store(t)
+		}
+		if d.checker != nil {
+			checkers.Store(d, d.checker)
+			d.checker.Start()
 		}
 		return d.apply()
 	})
@@ -105,6 +110,13 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.limits.zoneBytes, err = positive(args)
 		case "max-queued-updates":
 			d.limits.queuedUpdates, err = positive(args)
+		case "health":
+			var hc check.Check
+			if hc, err = parseHealth(args); err == nil {
+				d.healthCfg.checks = append(d.healthCfg.checks, hc)
+			}
+		case "health-interval":
+			d.healthCfg.interval, err = parseInterval(args)
 		case "max-answers":
 			d.maxAnswers, err = positive(args)
 		case "ixfr-history":
@@ -126,6 +138,15 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 	d.rules = rules
 	if rules == nil {
 		d.rules = derive.Default()
+	}
+	if d.healthCfg.interval != 0 && len(d.healthCfg.checks) == 0 {
+		return nil, c.Err("health-interval without a health line")
+	}
+	if len(d.healthCfg.checks) > 0 {
+		var err error
+		if d.checker, err = d.newChecker(); err != nil {
+			return nil, c.Errf("health: %v", err)
+		}
 	}
 	return d, nil
 }

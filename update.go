@@ -105,6 +105,7 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 	}
 	if cs.ChangesRecords() {
 		d.notify(origin)
+		d.refreshChecks()
 	}
 	return dns.RcodeSuccess, granted, nil
 }

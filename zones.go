@@ -90,6 +90,14 @@ func (d *DynDNS) expired(rrs []dns.RR, v *zone.Version) {
 	expirations.WithLabelValues(origin).Add(float64(len(rrs)))
 	d.observe(origin, v)
 	d.notify(origin)
+	d.refreshChecks()
+}
+
+// refreshChecks tells the health checker that services may have changed.
+func (d *DynDNS) refreshChecks() {
+	if d.checker != nil {
+		d.checker.Refresh()
+	}
 }
 
 // restartFailed is the running block's OnRestartFailed: the instance that
@@ -107,6 +115,10 @@ func (d *DynDNS) restartFailed() error {
 func (d *DynDNS) close() error {
 	var errs []error
 	d.closeOnce.Do(func() {
+		if d.checker != nil {
+			d.checker.Stop()
+			checkers.Delete(d)
+		}
 		for origin := range d.zones {
 			errs = append(errs, release(d.gen, d.directory, origin))
 		}
