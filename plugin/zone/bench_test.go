@@ -184,3 +184,37 @@ func BenchmarkIncremental(b *testing.B) {
 	b.ReportMetric(float64(ixfr), "ixfr-bytes")
 	b.ReportMetric(float64(axfr+dns.Len(z.Current().SOA())), "axfr-bytes")
 }
+
+// everyTenth takes one address in ten out of answers, without allocating.
+type everyTenth struct{}
+
+func (everyTenth) Out(rr dns.RR) bool { a := rr.(*dns.A).A; return a[len(a)-1]%10 == 0 }
+
+type tenthDown struct{}
+
+func (tenthDown) Down(string) rotate.Filter { return everyTenth{} }
+
+// BenchmarkLookupService answers a service of 1,000 members: whole, with a
+// health filter that takes one in ten out, and cut to 8 records.
+func BenchmarkLookupService(b *testing.B) {
+	z := bigZone(b, 100_000) // 100 services of 1,000 hosts
+	for _, tc := range []struct {
+		name string
+		a    Answers
+	}{
+		{"whole", Answers{}},
+		{"health", Answers{Health: tenthDown{}}},
+		{"max-answers=8", Answers{Max: 8}},
+		{"health+max-answers=8", Answers{Max: 8, Health: tenthDown{}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			m := new(dns.Msg)
+			m.Answer = make([]dns.RR, 0, 1000)
+			b.ReportAllocs()
+			for b.Loop() {
+				m.Answer = m.Answer[:0]
+				z.Current().LookupShaped(m, "svc7.example.org.", dns.TypeA, tc.a)
+			}
+		})
+	}
+}
