@@ -90,8 +90,9 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			if !filepath.IsAbs(d.directory) {
 				d.directory = filepath.Join(dnsserver.GetConfig(c).Root, d.directory)
 			}
-			if fi, serr := os.Stat(d.directory); serr != nil || !fi.IsDir() {
-				return nil, c.Errf("directory %q is not a directory", d.directory)
+			// Created on first start, so that a first run keeps its data.
+			if merr := os.MkdirAll(d.directory, 0o750); merr != nil {
+				return nil, c.Errf("directory %q: %v", d.directory, merr)
 			}
 		case "derive":
 			rules, err = rules.Parse(args)

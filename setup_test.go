@@ -12,6 +12,10 @@ import (
 
 func TestSetup(t *testing.T) {
 	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		input string
@@ -56,7 +60,8 @@ func TestSetup(t *testing.T) {
 		{"derive template field missing", "dyndns {\n derive {id}-{service} {env}\n}", "Testfile:2"},
 		{"derive off with rules", "dyndns {\n derive {a}-{b} {b}\n derive off\n}", "Testfile:3"},
 		{"directory without argument", "dyndns {\n directory\n}", "Testfile:2"},
-		{"directory missing", "dyndns {\n directory /nonexistent/dyndns\n}", "Testfile:2"},
+		{"directory under a file", "dyndns {\n directory " + notDir + "/dyndns\n}", "Testfile:2"},
+		{"directory created", "dyndns {\n directory " + dir + "/new/data\n}", ""},
 		{"limit not a number", "dyndns {\n max-update-records many\n}", "Testfile:2"},
 		{"limit zero", "dyndns {\n max-zone-records 0\n}", "Testfile:2"},
 		{"zone bytes zero", "dyndns {\n max-zone-bytes 0\n}", "Testfile:2"},
