@@ -153,22 +153,10 @@ func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 // axfrNames transfers example.org and counts the records of each name.
 func axfrNames(t *testing.T, addr string) map[string]int {
 	t.Helper()
-	m := new(dns.Msg)
-	m.SetAxfr("example.org.")
-	tr := &dns.Transfer{ReadTimeout: 10 * time.Second}
-	env, err := tr.In(m, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	names := map[string]int{}
-	for e := range env {
-		if e.Error != nil {
-			t.Fatal(e.Error)
-		}
-		for _, rr := range e.RR {
-			if strings.HasPrefix(rr.Header().Name, "c") {
-				names[rr.Header().Name]++
-			}
+	for _, rr := range axfr(t, addr, "example.org.") {
+		if strings.HasPrefix(rr.Header().Name, "c") {
+			names[rr.Header().Name]++
 		}
 	}
 	return names

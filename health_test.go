@@ -86,19 +86,10 @@ func TestHealthChecksShapeServices(t *testing.T) {
 	if s := serialOf(t, addr, "health.test."); s != serial {
 		t.Errorf("health checks moved the serial from %d to %d", serial, s)
 	}
-	tr := new(dns.Transfer)
-	m := new(dns.Msg)
-	m.SetAxfr("health.test.")
-	env, err := tr.In(m, i.Servers()[0].Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
 	web := 0
-	for e := range env {
-		for _, rr := range e.RR {
-			if rr.Header().Name == "web.health.test." {
-				web++
-			}
+	for _, rr := range axfr(t, i.Servers()[0].Addr().String(), "health.test.") {
+		if rr.Header().Name == "web.health.test." {
+			web++
 		}
 	}
 	if web != 3 {

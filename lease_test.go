@@ -125,21 +125,9 @@ func TestLeaseExpiryTakesHostOutOfItsService(t *testing.T) {
 	}
 	// What a secondary transfers has the expired host neither as a host
 	// nor in its service.
-	tr := new(dns.Transfer)
-	axfr := new(dns.Msg)
-	axfr.SetAxfr("lease.test.")
-	env, err := tr.In(axfr, i.Servers()[0].Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for e := range env {
-		if e.Error != nil {
-			t.Fatal(e.Error)
-		}
-		for _, rr := range e.RR {
-			if a, ok := rr.(*dns.A); ok && a.A.String() == "192.0.2.1" {
-				t.Errorf("AXFR after the expiry holds %s", rr)
-			}
+	for _, rr := range axfr(t, i.Servers()[0].Addr().String(), "lease.test.") {
+		if a, ok := rr.(*dns.A); ok && a.A.String() == "192.0.2.1" {
+			t.Errorf("AXFR after the expiry holds %s", rr)
 		}
 	}
 	if n := testutil.ToFloat64(expirations.WithLabelValues("lease.test.")); n < 1 {

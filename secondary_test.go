@@ -427,20 +427,7 @@ func firstFew(rrs []string) string {
 // sorted presentation strings, without the closing SOA.
 func axfrRecords(t *testing.T, addr string) []string {
 	t.Helper()
-	m := new(dns.Msg)
-	m.SetAxfr(secZone)
-	tr := &dns.Transfer{DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
-	ch, err := tr.In(m, addr)
-	if err != nil {
-		t.Fatalf("AXFR from %s: %v", addr, err)
-	}
-	var rrs []dns.RR
-	for env := range ch {
-		if env.Error != nil {
-			t.Fatalf("AXFR from %s: %v", addr, env.Error)
-		}
-		rrs = append(rrs, env.RR...)
-	}
+	rrs := axfr(t, addr, secZone)
 	if len(rrs) < 2 || rrs[len(rrs)-1].Header().Rrtype != dns.TypeSOA {
 		t.Fatalf("AXFR from %s: %d records, not closed by an SOA", addr, len(rrs))
 	}

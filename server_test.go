@@ -119,6 +119,27 @@ func closeSetup(t testing.TB, c *caddy.Controller) {
 	}
 }
 
+// axfr transfers zone from addr (TCP) and returns every record received,
+// the closing SOA included.
+func axfr(t testing.TB, addr, zone string) []dns.RR {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetAxfr(zone)
+	tr := &dns.Transfer{DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
+	ch, err := tr.In(m, addr)
+	if err != nil {
+		t.Fatalf("AXFR of %s from %s: %v", zone, addr, err)
+	}
+	var rrs []dns.RR
+	for env := range ch {
+		if env.Error != nil {
+			t.Fatalf("AXFR of %s from %s: %v", zone, addr, env.Error)
+		}
+		rrs = append(rrs, env.RR...)
+	}
+	return rrs
+}
+
 // exchange sends m to addr over net ("udp" or "tcp") and returns the answer.
 func exchange(t testing.TB, net, addr string, m *dns.Msg) *dns.Msg {
 	t.Helper()
