@@ -26,10 +26,8 @@ import (
 // the primary's and compares the secondary's AXFR with the primary's,
 // derived service records included. Convergence times are logged.
 //
-// Whether BIND and Knot transfer incrementally is asserted (wantIncremental)
-// when DYNDNS_EXPECT_IXFR=1, or when the primary answers an IXFR for an
-// older serial incrementally; otherwise the test logs that the primary
-// falls back to full transfers.
+// The primary must answer an IXFR for an older serial incrementally, and
+// BIND and Knot must transfer incrementally (wantIncremental).
 //
 // named and knotd live in /usr/sbin (Debian packages bind9 and knot).
 
@@ -277,17 +275,10 @@ func detectIXFR(t *testing.T, primary string, from uint32) ixfrMode {
 		}
 		rrs = append(rrs, env.RR...)
 	}
-	incremental := len(rrs) >= 2 && rrs[1].Header().Rrtype == dns.TypeSOA
-	expect := os.Getenv("DYNDNS_EXPECT_IXFR") == "1"
-	switch {
-	case incremental:
-		return ixfrMode{true, fmt.Sprintf("the primary answers IXFR from serial %d incrementally (%d records)", from, len(rrs))}
-	case expect:
-		t.Errorf("DYNDNS_EXPECT_IXFR=1, but the primary answered IXFR from serial %d with the whole zone (%d records)", from, len(rrs))
-		return ixfrMode{true, "DYNDNS_EXPECT_IXFR=1"}
-	default:
-		return ixfrMode{false, fmt.Sprintf("the primary falls back to full transfers: it answered IXFR from serial %d with the whole zone (%d records); set DYNDNS_EXPECT_IXFR=1 to require IXFR", from, len(rrs))}
+	if len(rrs) < 2 || rrs[1].Header().Rrtype != dns.TypeSOA {
+		t.Fatalf("the primary answered IXFR from serial %d with the whole zone (%d records)", from, len(rrs))
 	}
+	return ixfrMode{true, fmt.Sprintf("the primary answers IXFR from serial %d incrementally (%d records)", from, len(rrs))}
 }
 
 // wantIncremental checks that every transfer in log (one phase's part of
