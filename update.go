@@ -102,6 +102,7 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 	}
 	if !cs.Empty() {
 		d.observe(origin, v)
+		audit(origin, state.IP(), key, cs)
 	}
 	if cs.ChangesRecords() {
 		d.notify(origin)
