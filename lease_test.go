@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns/caddy"
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -293,4 +294,40 @@ func TestParseLease(t *testing.T) {
 			t.Errorf("lease %v: no error for a default outside the bounds", args)
 		}
 	}
+}
+
+// A reload applies a new lease policy, and leases granted before it still
+// run out after it (the zone's expiry outlives the instance that granted).
+func TestLeasesAcrossReload(t *testing.T) {
+	dir := t.TempDir()
+	corefile := func(max int) string {
+		return fmt.Sprintf(`reload.test:0 {
+			bind 127.0.0.1
+			dyndns {
+				directory %s
+				allow-update 127.0.0.1
+				lease min 1 max %d
+			}
+		}`, dir, max)
+	}
+	i := startCaddy(t, corefile(10))
+	t.Cleanup(func() { shutdown(t, i) })
+	addr := udpOf(i)
+	m := withLease(updateMsg("reload.test.", nil, "old-web-prod.reload.test. 60 IN A 192.0.2.1"), 2, 0)
+	if r := exchange(t, "udp", addr, m); granted(r) == nil || granted(r).Lease != 2 {
+		t.Fatalf("before the reload: %v", r)
+	}
+	next, err := i.Restart(caddy.CaddyfileInput{Contents: []byte(corefile(5)), Filepath: "Corefile", ServerTypeName: "dns"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i = next
+	m = withLease(updateMsg("reload.test.", nil, "new-web-prod.reload.test. 60 IN A 192.0.2.2"), 3600, 0)
+	if r := exchange(t, "udp", addr, m); granted(r) == nil || granted(r).Lease != 5 {
+		t.Fatalf("after the reload the lease is not clamped to the new max 5: %v", r)
+	}
+	waitFor(t, "the lease granted before the reload to run out", func() bool {
+		rc, _ := rcodeOf(t, addr, "old-web-prod.reload.test.")
+		return rc == dns.RcodeNameError
+	})
 }
