@@ -136,19 +136,14 @@ func change(t *zone.Txn, rr dns.RR) (soaSet bool) {
 	case dns.ClassNONE:
 		target := dns.Copy(rr) // class NONE names the record; stored ones are IN
 		target.Header().Class = dns.ClassINET
-		old := t.Own(name, typ)
-		if typ == dns.TypeSOA || (apex && typ == dns.TypeNS && len(old) == 1 && dns.IsDuplicate(old[0], target)) {
+		target.Header().Name = name
+		if typ == dns.TypeSOA {
 			return false
 		}
-		kept := make([]dns.RR, 0, len(old))
-		for _, x := range old {
-			if !dns.IsDuplicate(x, target) {
-				kept = append(kept, x)
-			}
+		if old := t.Own(name, typ); apex && typ == dns.TypeNS && len(old) == 1 && dns.IsDuplicate(old[0], target) {
+			return false
 		}
-		if len(kept) != len(old) {
-			t.Set(name, typ, kept)
-		}
+		t.DeleteRR(target) // found through the set's index, whatever its size
 	}
 	return false
 }
@@ -186,22 +181,7 @@ func add(t *zone.Txn, name string, rr dns.RR) (soaSet bool) {
 		return false
 	}
 	// The set keeps its order (a duplicate stays where it is) and takes the
-	// new record's TTL.
-	old := t.Own(name, typ)
-	rrs := make([]dns.RR, 0, len(old)+1)
-	dup := false
-	for _, x := range old {
-		if dns.IsDuplicate(x, stored) {
-			x, dup = stored, true
-		} else if x.Header().Ttl != stored.Header().Ttl {
-			x = dns.Copy(x)
-			x.Header().Ttl = stored.Header().Ttl
-		}
-		rrs = append(rrs, x)
-	}
-	if !dup {
-		rrs = append(rrs, stored)
-	}
-	t.Set(name, typ, rrs)
+	// new record's TTL; O(1) when the TTL is the set's, whatever its size.
+	t.AddRR(stored)
 	return false
 }

@@ -60,9 +60,7 @@ func prerequisites(t *zone.Txn, prereqs []dns.RR) error {
 			if _, seen := wanted[k]; !seen {
 				order = append(order, k)
 			}
-			if !containsRR(wanted[k], rr) {
-				wanted[k] = append(wanted[k], rr)
-			}
+			wanted[k] = append(wanted[k], rr)
 		default:
 			return fail(dns.RcodeFormatError, "prerequisite class %s", dns.ClassToString[h.Class])
 		}
@@ -74,32 +72,9 @@ func prerequisites(t *zone.Txn, prereqs []dns.RR) error {
 				have = s.RRs
 			}
 		}
-		if !sameRecords(have, wanted[k]) {
+		if !zone.SameData(have, wanted[k]) {
 			return fail(dns.RcodeNXRrset, "%s %s differs from the prerequisite", k.name, dns.TypeToString[k.typ])
 		}
 	}
 	return nil
-}
-
-// sameRecords compares two duplicate-free sets by data: TTL and order are
-// ignored, names inside RDATA compare case-insensitively (dns.IsDuplicate).
-func sameRecords(a, b []dns.RR) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, rr := range b {
-		if !containsRR(a, rr) {
-			return false
-		}
-	}
-	return true
-}
-
-func containsRR(rrs []dns.RR, rr dns.RR) bool {
-	for _, x := range rrs {
-		if dns.IsDuplicate(x, rr) {
-			return true
-		}
-	}
-	return false
 }

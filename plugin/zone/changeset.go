@@ -23,24 +23,34 @@ func (c Changeset) ChangesRecords() bool { return len(c.Del) > 0 || len(c.Add) >
 
 // Apply replays a changeset into the transaction, record by record, exactly
 // as stored: no RFC 2136 rules apply, they were applied when it was made.
+// A deleted record goes when its data and TTL match; an added one joins the
+// end of its set unless the set has its data. The deletions from one set are
+// made together, so each changed set is copied at most once for them, and
+// additions cost O(1) amortized, whatever the size of the set.
 func (t *Txn) Apply(c Changeset) {
+	type group struct {
+		name string
+		typ  uint16
+		rrs  []dns.RR
+	}
+	var groups []group
+	at := map[setKey]int{}
 	for _, rr := range c.Del {
-		name, typ := rr.Header().Name, rr.Header().Rrtype
-		old := t.Own(name, typ)
-		kept := make([]dns.RR, 0, len(old))
-		for _, x := range old {
-			if !sameRR(x, rr) {
-				kept = append(kept, x)
-			}
+		h := rr.Header()
+		k := setKey{h.Name, h.Rrtype}
+		i, ok := at[k]
+		if !ok {
+			i = len(groups)
+			at[k] = i
+			groups = append(groups, group{name: h.Name, typ: h.Rrtype})
 		}
-		t.Set(name, typ, kept)
+		groups[i].rrs = append(groups[i].rrs, rr)
+	}
+	for _, g := range groups {
+		t.remove(g.name, g.typ, g.rrs, true)
 	}
 	for _, rr := range c.Add {
-		name, typ := rr.Header().Name, rr.Header().Rrtype
-		old := t.Own(name, typ)
-		if !containsRR(old, rr) {
-			t.Set(name, typ, append(old[:len(old):len(old)], rr))
-		}
+		t.appendRR(rr)
 	}
 	for _, l := range c.Leases {
 		t.SetLease(l.RR, l.Until)

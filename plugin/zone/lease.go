@@ -61,7 +61,7 @@ func (v *Version) Leases() int { return v.leases.Len() }
 // the zone does not hold or that may not have a lease.
 func (t *Txn) SetLease(rr dns.RR, until int64) {
 	h := rr.Header()
-	if !Leasable(t.origin, h.Name, h.Rrtype) || !containsRR(t.Own(h.Name, h.Rrtype), rr) {
+	if !Leasable(t.origin, h.Name, h.Rrtype) || !t.holds(h.Name, h.Rrtype, rr) {
 		return
 	}
 	t.setLease(leaseKey(t.origin, rr), rr, until)

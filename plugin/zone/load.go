@@ -22,8 +22,9 @@ type Loader struct {
 }
 
 type loading struct {
-	rrs  []dns.RR
-	seen map[string][]dns.RR // lower-cased RDATA text → records with it; built once the set is large
+	base *RRset              // the set as the transaction held it (nil: none)
+	rrs  []dns.RR            // the records this load adds to it
+	seen map[uint64][]dns.RR // rrs by rrHash; built once rrs is large
 }
 
 // Loader starts a load into t.
@@ -65,7 +66,8 @@ func (l *Loader) Add(rr dns.RR) error {
 		if h.Rrtype == dns.TypeSOA && has(func(t uint16) bool { return t == dns.TypeSOA }) {
 			return fmt.Errorf("second SOA at %s", name)
 		}
-		set = &loading{rrs: slices.Clone(l.t.Own(name, h.Rrtype))}
+		_, _, base := l.t.lookup(name, h.Rrtype)
+		set = &loading{base: base}
 		l.sets[k] = set
 		l.order = append(l.order, k)
 		l.types[name] = append(l.types[name], h.Rrtype)
@@ -75,7 +77,9 @@ func (l *Loader) Add(rr dns.RR) error {
 	if set.holds(rr) {
 		return nil
 	}
-	if len(set.rrs) > 0 {
+	if set.base != nil {
+		h.Ttl = set.base.TTL()
+	} else if len(set.rrs) > 0 {
 		h.Ttl = set.rrs[0].Header().Ttl
 	}
 	set.rrs = append(set.rrs, rr)
@@ -83,44 +87,48 @@ func (l *Loader) Add(rr dns.RR) error {
 	return nil
 }
 
-// Flush writes every gathered set into the transaction.
+// Flush writes every gathered set into the transaction. Records added to
+// a large set are appended to it in place when they can be, so loading a
+// few records into a large set does not copy it.
 func (l *Loader) Flush() {
 	for _, k := range l.order {
-		l.t.Set(k.name, k.typ, l.sets[k].rrs)
+		switch s := l.sets[k]; {
+		case len(s.rrs) == 0: // nothing new: the set stays as it is
+		case s.base == nil:
+			l.t.Set(k.name, k.typ, s.rrs)
+		default:
+			key, n, cur := l.t.lookup(k.name, k.typ)
+			l.t.replace(key, n, k.name, k.typ, cur, s.base.appended(s.rrs...))
+		}
 	}
 	clear(l.sets)
 	l.order = l.order[:0]
 	clear(l.types)
 }
 
-// rdataKey buckets records whose data may be duplicates: dns.IsDuplicate
-// compares names in RDATA without case, so the bucket does too, and decides.
-func rdataKey(rr dns.RR) string {
-	return strings.ToLower(strings.TrimPrefix(rr.String(), rr.Header().String()))
-}
-
-// smallSet is how many records a set may have before duplicates are found
-// through an index rather than by comparing with each record.
-const smallSet = 16
-
 func (s *loading) note(rr dns.RR) {
 	if s.seen != nil {
-		k := rdataKey(rr)
-		s.seen[k] = append(s.seen[k], rr)
+		h := rrHash(rr)
+		s.seen[h] = append(s.seen[h], rr)
 	}
 }
 
+// holds reports whether the set has rr's data already: O(1), through the
+// set's index and, once this load added many records, a map of them.
 func (s *loading) holds(rr dns.RR) bool {
-	if len(s.rrs) < smallSet {
+	if s.base.holds(rr) {
+		return true
+	}
+	if len(s.rrs) < indexMin {
 		return containsRR(s.rrs, rr)
 	}
 	if s.seen == nil {
-		s.seen = make(map[string][]dns.RR, len(s.rrs))
+		s.seen = make(map[uint64][]dns.RR, len(s.rrs))
 		for _, x := range s.rrs {
 			s.note(x)
 		}
 	}
-	return containsRR(s.seen[rdataKey(rr)], rr)
+	return containsRR(s.seen[rrHash(rr)], rr)
 }
 
 // Insert loads one record; see Loader.

@@ -53,7 +53,11 @@ func (n *Node) clone() *Node {
 // serve recomputes the served sets from own and derived data. An explicit
 // CNAME wins over derived addresses; explicit and derived records of one type
 // are merged without duplicates into one set whose TTL is the lowest of the
-// two (RFC 2181 §5.2 wants one TTL per RRset).
+// two (RFC 2181 §5.2 wants one TTL per RRset). When the explicit set already
+// holds every derived address at that TTL, it is served itself; a merged set
+// made from the same two sets before is kept. Otherwise each derived record
+// is looked up in the explicit set's index: O(derived records), plus one
+// copy of the explicit set when the merged set differs from it.
 func (n *Node) serve() {
 	if len(n.derived) == 0 || findSet(n.own, dns.TypeCNAME) != nil {
 		n.sets = n.own
@@ -66,17 +70,30 @@ func (n *Node) serve() {
 			sets = withRRset(sets, d.Type(), d) // the derived set itself: its rotation goes on
 			continue
 		}
-		ttl := min(o.TTL(), d.TTL())
-		merged := make([]dns.RR, 0, len(o.RRs)+len(d.RRs))
-		for _, rr := range o.RRs {
-			merged = append(merged, withTTL(rr, ttl))
+		if prev := findSet(n.sets, d.Type()); prev != nil && prev.from != nil && *prev.from == [2]*RRset{o, d} {
+			sets = withRRset(sets, d.Type(), prev) // merged before from the same sets: its rotation goes on
+			continue
 		}
+		ttl := min(o.TTL(), d.TTL())
+		var extra []dns.RR // derived records are distinct: one per address
 		for _, rr := range d.RRs {
-			if !containsRR(merged, rr) {
-				merged = append(merged, withTTL(rr, ttl))
+			if !o.holds(rr) {
+				extra = append(extra, rr)
 			}
 		}
-		sets = withSet(sets, d.Type(), merged)
+		if len(extra) == 0 && ttl == o.TTL() && !o.mixed {
+			continue // sets holds o already
+		}
+		merged := make([]dns.RR, len(o.RRs), len(o.RRs)+len(extra))
+		if copy(merged, o.RRs); ttl != o.TTL() || o.mixed {
+			for i, rr := range merged {
+				merged[i] = withTTL(rr, ttl)
+			}
+		}
+		for _, rr := range extra {
+			merged = append(merged, withTTL(rr, ttl))
+		}
+		sets = withRRset(sets, d.Type(), &RRset{RRs: merged, from: &[2]*RRset{o, d}})
 	}
 	n.sets = sets
 }

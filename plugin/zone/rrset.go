@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/miekg/dns"
@@ -13,6 +14,15 @@ type RRset struct {
 	RRs []dns.RR
 	// Next is the rotation counter shared by every answer of this RRset.
 	Next atomic.Uint32
+
+	// What explicit sets keep to be changed cheaply (see rrindex.go); served
+	// sets that merge derived records have none of it.
+	idx   *rrIndex // the records by data, in sets of indexMin records or more
+	back  *backing // the array RRs is a prefix of, when appends may go in place
+	size  int      // wire size of RRs, uncompressed
+	mixed bool     // some record's TTL is not the set's
+
+	from *[2]*RRset // the explicit and derived sets a served set merges
 }
 
 // Type is the RR type of the set.
@@ -37,7 +47,7 @@ func withSet(sets []*RRset, t uint16, rrs []dns.RR) []*RRset {
 	if len(rrs) == 0 {
 		return withRRset(sets, t, nil)
 	}
-	return withRRset(sets, t, &RRset{RRs: rrs})
+	return withRRset(sets, t, &RRset{RRs: rrs[:len(rrs):len(rrs)]})
 }
 
 // withRRset is withSet for an existing set (nil removes), which keeps its
@@ -57,6 +67,186 @@ func withRRset(sets []*RRset, t uint16, set *RRset) []*RRset {
 	}
 	if !added {
 		out = append(out, set)
+	}
+	return out
+}
+
+// ownSet returns the explicit set of rrs (nil when empty), made from old,
+// the set it replaces (nil: none): what the two share is found by identity
+// at both ends, so the index and the wire size of a set that changed in a
+// few records follow in O(those records) plus one pass over pointers.
+func ownSet(old *RRset, rrs []dns.RR) *RRset {
+	if len(rrs) == 0 {
+		return nil
+	}
+	rrs = rrs[:len(rrs):len(rrs)] // appends must copy, never write into a set
+	var was []dns.RR
+	if old != nil {
+		was = old.RRs
+	}
+	p, q := ptrDiff(was, rrs)
+	removed, added := was[p:len(was)-q], rrs[p:len(rrs)-q]
+	s := &RRset{RRs: rrs, size: wireSize(added)}
+	ttl := rrs[0].Header().Ttl
+	if old != nil {
+		s.size += old.size - wireSize(removed)
+		s.mixed = len(removed) < len(was) && (old.mixed || old.TTL() != ttl)
+	}
+	for _, rr := range added {
+		s.mixed = s.mixed || rr.Header().Ttl != ttl
+	}
+	if len(rrs) >= indexMin {
+		if old != nil && old.idx != nil && 4*(len(removed)+len(added)) <= len(rrs) {
+			idx := old.idx
+			for _, rr := range removed {
+				idx = idx.without(rrHash(rr), rr)
+			}
+			for _, rr := range added {
+				idx = idx.with(rrHash(rr), rr)
+			}
+			s.idx = idx
+		} else {
+			s.idx = buildIndex(rrs)
+		}
+	}
+	return s
+}
+
+// ptrDiff returns how many records a and b share at their start (p) and,
+// after that, at their end (q), by identity. Sets on one array share a
+// prefix, since its slots are written once.
+func ptrDiff(a, b []dns.RR) (p, q int) {
+	n := min(len(a), len(b))
+	if n > 0 && &a[0] == &b[0] {
+		return n, 0
+	}
+	for p < n && same(&a[p], &b[p]) {
+		p++
+	}
+	for q < n-p && same(&a[len(a)-1-q], &b[len(b)-1-q]) {
+		q++
+	}
+	return p, q
+}
+
+// same reports whether *a and *b are the same record (not equal data: the
+// same stored object). Every dns.RR is a pointer type, so the comparison is
+// two machine words.
+func same(a, b *dns.RR) bool { return *a == *b }
+
+// indexOf returns the position of the record rr itself in rrs, or -1.
+func indexOf(rrs []dns.RR, rr dns.RR) int {
+	for i := range rrs {
+		if same(&rrs[i], &rr) {
+			return i
+		}
+	}
+	return -1
+}
+
+// appended returns s with rrs added at its end: in place when s is the
+// newest set on its array and it has room, else in a copy with room, so
+// appends to a large set cost O(1) amortized.
+func (s *RRset) appended(rrs ...dns.RR) *RRset {
+	k, m := len(s.RRs), len(rrs)
+	out := &RRset{size: s.size + wireSize(rrs), mixed: s.mixed}
+	for _, rr := range rrs {
+		out.mixed = out.mixed || rr.Header().Ttl != s.TTL()
+	}
+	switch {
+	case k+m < indexMin:
+		out.RRs = slices.Clip(append(s.RRs[:k:k], rrs...))
+		return out
+	case s.back.claim(k, m):
+		out.back = s.back
+		copy(out.back.buf[k:], rrs)
+	default:
+		out.back = &backing{buf: roomFor(k + m)}
+		out.back.used.Store(int64(k + m))
+		copy(out.back.buf, s.RRs)
+		copy(out.back.buf[k:], rrs)
+	}
+	out.RRs = out.back.buf[: k+m : k+m]
+	if s.idx != nil && 4*m <= k+m {
+		out.idx = s.idx
+		for _, rr := range rrs {
+			out.idx = out.idx.with(rrHash(rr), rr)
+		}
+	} else {
+		out.idx = buildIndex(out.RRs)
+	}
+	return out
+}
+
+// without returns s without the records drop (records of s, by identity),
+// nil when nothing is left. Dropping the last record shares s's array;
+// anything else copies the set once, however many records go.
+func (s *RRset) without(drop []dns.RR) *RRset {
+	k := len(s.RRs)
+	out := &RRset{mixed: s.mixed, size: s.size}
+	var gone []dns.RR
+	i := -1
+	if len(drop) == 1 {
+		i = indexOf(s.RRs, drop[0])
+	}
+	switch {
+	case i == k-1: // the last record: the rest is a prefix of s
+		out.RRs, gone = s.RRs[:k-1:k-1], drop
+	case i >= 0: // one record: two moves of memory
+		var kept []dns.RR
+		if k-1 >= indexMin {
+			out.back = &backing{buf: roomFor(k - 1)}
+			out.back.used.Store(int64(k - 1))
+			kept = out.back.buf[:k-1]
+		} else {
+			kept = make([]dns.RR, k-1)
+		}
+		copy(kept, s.RRs[:i])
+		copy(kept[i:], s.RRs[i+1:])
+		out.RRs, gone = kept[:k-1:k-1], drop
+	default:
+		dropped := func(x dns.RR) bool {
+			for _, d := range drop {
+				if d == x {
+					return true
+				}
+			}
+			return false
+		}
+		if len(drop) > 8 {
+			set := make(map[dns.RR]struct{}, len(drop))
+			for _, d := range drop {
+				set[d] = struct{}{}
+			}
+			dropped = func(x dns.RR) bool { _, ok := set[x]; return ok }
+		}
+		kept := make([]dns.RR, 0, roomSize(max(k-len(drop), 0)))
+		for _, x := range s.RRs {
+			if dropped(x) {
+				gone = append(gone, x)
+			} else {
+				kept = append(kept, x)
+			}
+		}
+		if len(kept) >= indexMin {
+			out.back = &backing{buf: kept[:cap(kept)]}
+			out.back.used.Store(int64(len(kept)))
+		}
+		out.RRs = kept[:len(kept):len(kept)]
+	}
+	if len(out.RRs) == 0 {
+		return nil
+	}
+	out.size -= wireSize(gone)
+	if len(out.RRs) >= indexMin {
+		if s.idx != nil && 4*len(gone) <= len(out.RRs) {
+			out.idx = s.idx
+			for _, rr := range gone {
+				out.idx = out.idx.without(rrHash(rr), rr)
+			}
+		} else {
+			out.idx = buildIndex(out.RRs)
+		}
 	}
 	return out
 }
@@ -83,4 +273,20 @@ func wireSize(rrs []dns.RR) int {
 		n += dns.Len(rr)
 	}
 	return n
+}
+
+// setLen is the number of records of s (nil: none).
+func (s *RRset) setLen() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.RRs)
+}
+
+// wire is the wire size of s (nil: none).
+func (s *RRset) wire() int {
+	if s == nil {
+		return 0
+	}
+	return s.size
 }

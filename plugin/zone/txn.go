@@ -30,9 +30,11 @@ type Txn struct {
 	bytes   int
 	forced  bool // commit even without explicit changes (derived data changed)
 
-	before map[setKey][]dns.RR // explicit RRsets as they were before the first change
+	before map[setKey]*RRset   // explicit RRsets as they were before the first change (nil: none)
 	order  []setKey            // the order in which RRsets were first changed
 	hosts  map[string]struct{} // names directly below the apex whose addresses changed
+
+	shared []span // what each set of order shares with its set before, as last compared
 
 	leased     map[string]dns.RR // records whose lease changed, by lease key
 	leaseOrder []string          // their keys, in the order first changed
@@ -54,7 +56,7 @@ func newTxn(v *Version, d Deriver) *Txn {
 		leases:  v.leases.Txn(),
 		records: v.records,
 		bytes:   v.bytes,
-		before:  map[setKey][]dns.RR{},
+		before:  map[setKey]*RRset{},
 		hosts:   map[string]struct{}{},
 		leased:  map[string]dns.RR{},
 	}
@@ -90,33 +92,165 @@ func (t *Txn) Own(name string, typ uint16) []dns.RR {
 // Set replaces the explicit RRset of type typ at name with rrs (deleting it
 // when rrs is empty). name must be lower case and at or below the apex; the
 // records must have that owner and type. Set knows no RFC 2136 rules: the
-// caller decides what may change.
+// caller decides what may change. rrs becomes the set's: the caller must not
+// change it afterwards.
+//
+// Set costs O(records that differ) plus a comparison of pointers with the
+// set it replaces; AddRR and DeleteRR change one record of a large set
+// without building a slice of all of them.
 func (t *Txn) Set(name string, typ uint16, rrs []dns.RR) {
+	key, n, old := t.lookup(name, typ)
+	if n == nil && len(rrs) == 0 {
+		return
+	}
+	t.replace(key, n, name, typ, old, ownSet(old, rrs))
+}
+
+// AddRR joins rr, whose owner (lower case, at or below the apex) and type
+// name its RRset, to the explicit records as an UPDATE adds one (RFC 2136
+// §3.4.2.2): a record with rr's data (dns.IsDuplicate) already in the set
+// keeps its place and its spelling (of names in its data, which changesets
+// compare without case, so could not carry another), and the set takes rr's
+// TTL. When the TTL is the set's, an add costs O(1) amortized whatever the
+// size of the set. AddRR knows no CNAME or SOA rules.
+func (t *Txn) AddRR(rr dns.RR) {
+	h := rr.Header()
+	name, typ := h.Name, h.Rrtype
+	key, n, old := t.lookup(name, typ)
+	switch {
+	case old == nil:
+		t.replace(key, n, name, typ, nil, ownSet(nil, []dns.RR{rr}))
+	case old.mixed || old.TTL() != h.Ttl:
+		// Every record takes the new TTL: the set is rebuilt.
+		rrs := make([]dns.RR, 0, len(old.RRs)+1)
+		dup := false
+		for _, x := range old.RRs {
+			if dns.IsDuplicate(x, rr) {
+				dup = true
+			}
+			if x.Header().Ttl != h.Ttl {
+				x = dns.Copy(x)
+				x.Header().Ttl = h.Ttl
+			}
+			rrs = append(rrs, x)
+		}
+		if !dup {
+			rrs = append(rrs, rr)
+		}
+		t.replace(key, n, name, typ, old, ownSet(old, rrs))
+	case old.holds(rr):
+		t.touch(name, typ, old) // already there with this TTL: nothing changes
+	default:
+		t.replace(key, n, name, typ, old, old.appended(rr))
+	}
+}
+
+// DeleteRR deletes the explicit records with rr's data (dns.IsDuplicate:
+// TTL ignored, names in RDATA without case) from the set of rr's owner (lower
+// case) and type, and reports whether there were any. Finding them costs
+// O(1); deleting copies the set once, unless rr is its last record.
+func (t *Txn) DeleteRR(rr dns.RR) bool {
+	return t.remove(rr.Header().Name, rr.Header().Rrtype, []dns.RR{rr}, false)
+}
+
+// remove deletes from the explicit set of name and typ the records with the
+// data of any of rrs (and, when sameTTL is set, their TTL), in one copy of
+// the set, and reports whether there were any.
+func (t *Txn) remove(name string, typ uint16, rrs []dns.RR, sameTTL bool) bool {
+	key, n, old := t.lookup(name, typ)
+	if old == nil {
+		if sameTTL && n != nil {
+			t.touch(name, typ, nil)
+		}
+		return false
+	}
+	var drop []dns.RR
+	for _, rr := range rrs {
+		for _, x := range old.candidates(rr) {
+			if dns.IsDuplicate(x, rr) && (!sameTTL || x.Header().Ttl == rr.Header().Ttl) {
+				drop = append(drop, x)
+			}
+		}
+	}
+	if len(drop) == 0 {
+		if sameTTL {
+			t.touch(name, typ, old)
+		}
+		return false
+	}
+	t.replace(key, n, name, typ, old, old.without(drop))
+	return true
+}
+
+// appendRR adds rr at the end of its explicit set unless the set has its
+// data already (TTL ignored), as a changeset is replayed.
+func (t *Txn) appendRR(rr dns.RR) {
+	h := rr.Header()
+	key, n, old := t.lookup(h.Name, h.Rrtype)
+	switch {
+	case old == nil:
+		t.replace(key, n, h.Name, h.Rrtype, nil, ownSet(nil, []dns.RR{rr}))
+	case !old.holds(rr):
+		t.replace(key, n, h.Name, h.Rrtype, old, old.appended(rr))
+	}
+}
+
+// holds reports whether the explicit set of name and typ has a record with
+// rr's data (TTL ignored), in O(1).
+func (t *Txn) holds(name string, typ uint16, rr dns.RR) bool {
+	_, _, s := t.lookup(name, typ)
+	return s != nil && s.holds(rr)
+}
+
+// lookup returns the key and node of name (nil when it does not exist) and
+// its explicit set of type typ (nil: none).
+func (t *Txn) lookup(name string, typ uint16) ([]byte, *Node, *RRset) {
 	key := appendKey(nil, name, t.origin)
 	n, _ := t.tree.Get(key)
-	old := []dns.RR(nil)
-	if n != nil {
-		old = n.Own(typ)
-		n = n.clone()
-	} else {
-		if len(rrs) == 0 {
-			return
-		}
-		n = &Node{name: name}
+	if n == nil {
+		return key, nil, nil
 	}
+	return key, n, findSet(n.own, typ)
+}
+
+// touch notes the set of name and typ, as it is, among those the
+// transaction changed (in the order first changed, which orders the
+// changeset), without changing it.
+func (t *Txn) touch(name string, typ uint16, old *RRset) {
 	k := setKey{name, typ}
 	if _, seen := t.before[k]; !seen {
 		t.before[k] = old
 		t.order = append(t.order, k)
+		t.shared = append(t.shared, span{})
 	}
-	t.records += len(rrs) - len(old)
-	t.bytes += wireSize(rrs) - wireSize(old)
-	n.own = withSet(n.own, typ, rrs)
+}
+
+// replace stores s (nil: none) as the explicit set of typ at name in place
+// of old, which node n (nil: the name does not exist) at key holds.
+func (t *Txn) replace(key []byte, n *Node, name string, typ uint16, old, s *RRset) {
+	if n != nil {
+		n = n.clone()
+	} else {
+		n = &Node{name: name}
+	}
+	t.touch(name, typ, old)
+	t.records += s.setLen() - old.setLen()
+	t.bytes += s.wire() - old.wire()
+	n.own = withRRset(n.own, typ, s)
 	n.serve()
 	t.put(key, n)
-	if (typ == dns.TypeA || typ == dns.TypeAAAA) && parentName(name) == t.origin && name != t.origin {
+	if (typ == dns.TypeA || typ == dns.TypeAAAA) && parentName(name) == t.origin && name != t.origin &&
+		(max(s.setLen(), old.setLen()) < indexMin || t.derives(name)) {
 		t.hosts[name] = struct{}{}
 	}
+}
+
+// derives reports whether name, directly below the apex, contributes its
+// addresses to some service. A large set at a name that derives nothing (a
+// service name holding explicit records, say) is not gathered for derive,
+// which would copy it at every commit for nothing.
+func (t *Txn) derives(name string) bool {
+	return t.deriver != nil && len(t.deriver.Services(firstLabel(name))) > 0
 }
 
 // put stores n under key, creating the empty non-terminals above it, or
@@ -162,58 +296,108 @@ func parentKey(key []byte) []byte {
 
 // Changed reports whether the transaction changes any explicit record.
 func (t *Txn) Changed() bool {
-	for _, k := range t.order {
-		if !sameSet(t.before[k], t.Own(k.name, k.typ)) {
+	for i, k := range t.order {
+		before, after := t.before[k], t.ownSet(k.name, k.typ)
+		p, q := t.common(i, before, after)
+		if len(setDiff(before, after, p, q, nil, true)) > 0 || len(setDiff(after, before, p, q, nil, true)) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-// keepUnchanged puts back every RRset that the transaction changed and then
-// changed back to the same records (a delete and re-add, a re-registration):
-// the original set keeps its order and its rotation, and a replay of the
-// (empty) change gives the same zone.
-func (t *Txn) keepUnchanged() {
-	for _, k := range t.order {
-		before, after := t.before[k], t.Own(k.name, k.typ)
-		if len(before) == 0 || !sameSet(before, after) || &before[0] == &after[0] {
-			continue
-		}
-		key := appendKey(nil, k.name, t.origin)
-		n, _ := t.tree.Get(key)
-		n = n.clone()
-		n.own = withRRset(n.own, k.typ, findSet(t.base.Node(k.name).own, k.typ))
-		n.serve()
-		t.put(key, n)
-	}
-}
-
 // Changeset returns the effective change so far: each changed RRset's removed
 // records, then its added ones. A record whose TTL changed is removed and
 // added again, so replaying Del then Add reproduces the new state exactly.
+//
+// An RRset that the transaction changed and then changed back to the same
+// records (a delete and re-add, a re-registration) is put back as it was:
+// the original set keeps its order and its rotation, and a replay of the
+// (empty) change gives the same zone.
 func (t *Txn) Changeset() Changeset {
-	t.keepUnchanged()
 	cs := Changeset{From: t.base.Serial()}
-	for _, k := range t.order {
-		before, after := t.before[k], t.Own(k.name, k.typ)
-		t.dropLeases(before, after)
-		for _, rr := range before {
-			if !slices.ContainsFunc(after, func(x dns.RR) bool { return sameRR(x, rr) }) {
-				cs.Del = append(cs.Del, rr)
+	for i, k := range t.order {
+		before, after := t.before[k], t.ownSet(k.name, k.typ)
+		nDel, nAdd := len(cs.Del), len(cs.Add)
+		p, q := t.common(i, before, after)
+		cs.Del = setDiff(before, after, p, q, cs.Del, false)
+		cs.Add = setDiff(after, before, p, q, cs.Add, false)
+		if len(cs.Del) == nDel && len(cs.Add) == nAdd {
+			if before != nil && after != before && len(before.RRs) == len(after.RRs) && &before.RRs[0] != &after.RRs[0] {
+				key, n, _ := t.lookup(k.name, k.typ)
+				n = n.clone()
+				n.own = withRRset(n.own, k.typ, before)
+				n.serve()
+				t.put(key, n)
+			}
+			continue
+		}
+		// Records whose data went (not those whose TTL changed) lose their lease.
+		var gone []dns.RR
+		for _, rr := range cs.Del[nDel:] {
+			if !after.holds(rr) {
+				gone = append(gone, rr)
 			}
 		}
-		for _, rr := range after {
-			if !slices.ContainsFunc(before, func(x dns.RR) bool { return sameRR(x, rr) }) {
-				cs.Add = append(cs.Add, rr)
-			}
-		}
+		t.dropLeases(gone, nil)
 	}
 	if soa := t.Own(t.origin, dns.TypeSOA); len(soa) > 0 {
 		cs.To = soa[0].(*dns.SOA).Serial
 	}
 	cs.Leases = t.leaseChanges()
 	return cs
+}
+
+// setDiff appends to dst the records of from that to does not hold, TTL
+// included (nil sets hold nothing), in from's order; with first set, it
+// stops at the first. from and to share p records at their start and then
+// q at their end (see common): only the others are compared by data,
+// through to's index, in O(1) each.
+func setDiff(from, to *RRset, p, q int, dst []dns.RR, first bool) []dns.RR {
+	if from == to || from == nil {
+		return dst
+	}
+	for _, rr := range from.RRs[p : len(from.RRs)-q] {
+		if !to.holdsSame(rr) {
+			if dst = append(dst, rr); first {
+				break
+			}
+		}
+	}
+	return dst
+}
+
+// span is what two sets share by identity at their start (p) and end (q).
+type span struct {
+	before, after *RRset
+	p, q          int
+}
+
+// common returns what the sets before and after of the i-th changed set
+// share at their start and end (ptrDiff), remembered while they stay the
+// same: Changed and Changeset compare each set once.
+func (t *Txn) common(i int, before, after *RRset) (p, q int) {
+	if s := t.shared[i]; s.before == before && s.after == after {
+		return s.p, s.q
+	}
+	var b, a []dns.RR
+	if before != nil {
+		b = before.RRs
+	}
+	if after != nil {
+		a = after.RRs
+	}
+	p, q = ptrDiff(b, a)
+	t.shared[i] = span{before, after, p, q}
+	return p, q
+}
+
+// ownSet returns the explicit set of name and typ, or nil.
+func (t *Txn) ownSet(name string, typ uint16) *RRset {
+	if n := t.Node(name); n != nil {
+		return findSet(n.own, typ)
+	}
+	return nil
 }
 
 // BumpSerial increments the SOA serial once, in RFC 1982 arithmetic and
@@ -226,19 +410,6 @@ func (t *Txn) BumpSerial() {
 	soa := dns.Copy(old[0]).(*dns.SOA)
 	soa.Serial = serial.Next(soa.Serial)
 	t.Set(t.origin, dns.TypeSOA, []dns.RR{soa})
-}
-
-// sameSet reports whether a and b hold the same records, TTLs included, in any order.
-func sameSet(a, b []dns.RR) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for _, rr := range a {
-		if !slices.ContainsFunc(b, func(x dns.RR) bool { return sameRR(x, rr) }) {
-			return false
-		}
-	}
-	return true
 }
 
 // commit derives the service names of the hosts that changed and returns the
