@@ -16,6 +16,7 @@ import (
 	"github.com/dyndns/dyndns/plugin/acl"
 	"github.com/dyndns/dyndns/plugin/check"
 	"github.com/dyndns/dyndns/plugin/derive"
+	"github.com/dyndns/dyndns/plugin/grant"
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
@@ -36,6 +37,7 @@ type DynDNS struct {
 	healthCfg  healthConfig
 	checker    *check.Checker // nil without health lines
 	allow      acl.List
+	grants     grant.Policy // grant and deny lines, checked per record after allow-update
 	limits     limits
 	lease      leasePolicy
 

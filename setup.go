@@ -103,6 +103,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.order, err = rotate.Parse(args[0])
 		case "allow-update":
 			err = d.allow.Parse(args)
+		case "grant", "deny":
+			err = d.grants.Parse(args, option == "grant")
 		case "max-update-records":
 			d.limits.updateRecords, err = positive(args)
 		case "max-zone-records":

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coredns/coredns/plugin/tsig"
 	"github.com/coredns/coredns/request"
+	"github.com/dyndns/dyndns/plugin/grant"
 	"github.com/dyndns/dyndns/plugin/update"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
@@ -59,6 +60,34 @@ func (d *DynDNS) zoneLabel(origin string) string {
 // permitAll is update.Options.Permit once allow-update admitted the client.
 func permitAll([]dns.RR) bool { return true }
 
+// grantFor is update.Options.Grant for client: the block's grant and deny
+// lines, or nil without any (allow-update alone decides).
+func (d *DynDNS) grantFor(c grant.Client) func(*zone.Txn, []dns.RR) (bool, string) {
+	if d.grants.Empty() {
+		return nil
+	}
+	return func(t *zone.Txn, updates []dns.RR) (bool, string) {
+		return d.grants.Permit(t.Origin(), c, d.rules, updates, txnView{t})
+	}
+}
+
+// txnView shows grant.Policy the zone an update is changing.
+type txnView struct{ t *zone.Txn }
+
+func (v txnView) Types(name string) []uint16 {
+	n := v.t.Base().Node(name)
+	if n == nil {
+		return nil
+	}
+	var types []uint16
+	for _, s := range n.OwnSets() {
+		types = append(types, s.Type())
+	}
+	return types
+}
+
+func (v txnView) Count(name string, typ uint16) int { return len(v.t.Own(name, typ)) }
+
 // update checks the zone section (§3.1), the limits and allow-update, then
 // applies the message to its zone. It returns the rcode, the Update Lease
 // option of a successful reply (nil: none) and, for a failure, why. Everything that does not need the zone's data is decided before the
@@ -84,6 +113,7 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 	lease, keyLease, granted := d.lease.grant(r)
 	opts := update.Options{
 		Permit:         permitAll,
+		Grant:          d.grantFor(grant.Client{Addr: addr, Key: key, TCP: state.Proto() == "tcp"}),
 		MaxZoneRecords: d.limits.zoneRecords,
 		MaxZoneBytes:   d.limits.zoneBytes,
 		LeaseUntil:     deadline(lease),

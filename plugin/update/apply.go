@@ -14,6 +14,11 @@ type Options struct {
 	// §3.3). It sees the update section, so per-name or per-type grants can
 	// join the address and key list. Nil permits nothing.
 	Permit func(updates []dns.RR) bool
+	// Grant, when set, decides record by record once the updates are
+	// applied to the transaction (so that it can see the sizes they leave,
+	// for caps), as BIND checks update-policy in its update loop; a refusal
+	// drops the whole message. It returns why it refused.
+	Grant func(t *zone.Txn, updates []dns.RR) (ok bool, why string)
 	// MaxZoneRecords bounds the zone's explicit records; an update that would
 	// grow the zone past it is REFUSED. Zero means no bound.
 	MaxZoneRecords int
@@ -42,6 +47,11 @@ func Apply(t *zone.Txn, m *dns.Msg, o Options) error {
 	soaSet := false
 	for _, rr := range m.Ns {
 		soaSet = change(t, rr) || soaSet
+	}
+	if o.Grant != nil {
+		if ok, why := o.Grant(t, m.Ns); !ok {
+			return fail(dns.RcodeRefused, "update not permitted: %s", why)
+		}
 	}
 	setLeases(t, m.Ns, o)
 	if o.MaxZoneRecords > 0 && t.Records() > o.MaxZoneRecords && t.Records() > t.Base().Records() {
