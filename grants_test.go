@@ -20,7 +20,7 @@ func TestGrants(t *testing.T) {
 	udp, tcp := udpOf(i), i.Servers()[0].Addr().String()
 	for _, tc := range []struct {
 		name, net, zone, rr string
-		want               int
+		want                int
 	}{
 		{"own A over UDP", "udp", "grants.test.", "a-web-prod.grants.test. 60 IN A 127.0.0.1", dns.RcodeSuccess},
 		{"own A over TCP", "tcp", "grants.test.", "b-web-prod.grants.test. 60 IN A 127.0.0.1", dns.RcodeSuccess},
