@@ -117,3 +117,50 @@ func TestNsupdateAccessControl(t *testing.T) {
 		t.Errorf("signed update not applied: %v", got)
 	}
 }
+
+// knsupdate (Knot's client) and a dnspython client that behaves like the
+// seed's script register hosts, unsigned and with TSIG, over UDP and TCP.
+func TestOtherClientsAgainstBinary(t *testing.T) {
+	port := freePort(t)
+	startBinary(t, t.TempDir(), port, binaryCorefile)
+	const secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg=="
+	for _, tc := range []struct {
+		name, host, ip string
+		args           []string
+	}{
+		{"knsupdate UDP", "k1-web-sfo-prod", "13.37.2.1", nil},
+		{"knsupdate TCP", "k2-web-sfo-prod", "13.37.2.2", []string{"-v"}},
+		{"knsupdate TSIG UDP", "k3-web-sfo-prod", "13.37.2.3", []string{"-y", opsKey}},
+		{"knsupdate TSIG TCP", "k4-web-sfo-prod", "13.37.2.4", []string{"-v", "-y", opsKey}},
+	} {
+		if out, err := run(t, registerScript(port, tc.host, tc.ip), "knsupdate", tc.args...); err != nil {
+			t.Errorf("%s: %v\n%s", tc.name, err, out)
+		}
+		if got := dig(t, port, tc.host+".skynet.example.com", "A"); !slices.Equal(got, []string{tc.ip}) {
+			t.Errorf("%s: host answers %v", tc.name, got)
+		}
+		if got := dig(t, port, "-x", tc.ip); !slices.Equal(got, []string{tc.host + ".skynet.example.com."}) {
+			t.Errorf("%s: PTR answers %v", tc.name, got)
+		}
+	}
+	for _, tc := range []struct {
+		name, host, ip string
+		args           []string
+	}{
+		{"dnspython UDP", "p1-web-sfo-prod", "13.37.3.1", []string{"udp"}},
+		{"dnspython TCP", "p2-web-sfo-prod", "13.37.3.2", []string{"tcp"}},
+		{"dnspython TSIG", "p3-web-sfo-prod", "13.37.3.3", []string{"tcp", "ops.key.", secret}},
+	} {
+		args := append([]string{"testdata/clients/register.py", "127.0.0.1", port, "skynet.example.com", "37.13.in-addr.arpa", tc.host, tc.ip}, tc.args...)
+		// Debian's python3, which python3-dnspython installs into (.ci/run).
+		if out, err := run(t, "", "/usr/bin/python3", args...); err != nil || !strings.Contains(out, "registered") {
+			t.Errorf("%s: %v\n%s", tc.name, err, out)
+		}
+		if got := dig(t, port, tc.host+".skynet.example.com", "A"); !slices.Equal(got, []string{tc.ip}) {
+			t.Errorf("%s: host answers %v", tc.name, got)
+		}
+	}
+	if got := dig(t, port, "web.skynet.example.com", "A"); len(got) != 7 {
+		t.Errorf("web answers %d addresses, want the 7 registered hosts: %v", len(got), got)
+	}
+}
