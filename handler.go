@@ -5,6 +5,7 @@ package dyndns
 
 import (
 	"context"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,8 @@ type DynDNS struct {
 	checker    *check.Checker // nil without health lines
 	allow      acl.List
 	grants     grant.Policy // grant and deny lines, checked per record after allow-update
+	nameserver nameserver   // the apex of zones without a zone file
+	bound      []netip.Addr // the block's specific bind addresses
 	limits     limits
 	lease      leasePolicy
 

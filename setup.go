@@ -73,6 +73,7 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 		}
 	}
 	d.origins = plugin.OriginsFromArgsOrServerBlock(args, c.ServerBlockKeys)
+	d.bound = boundAddresses(dnsserver.GetConfig(c).ListenHosts)
 	if len(d.origins) == 0 {
 		return nil, c.Err("no zones")
 	}
@@ -103,6 +104,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.order, err = rotate.Parse(args[0])
 		case "allow-update":
 			err = d.allow.Parse(args)
+		case "nameserver":
+			d.nameserver, err = parseNameserver(args)
 		case "grant", "deny":
 			err = d.grants.Parse(args, option == "grant")
 		case "max-update-records":

@@ -47,6 +47,7 @@ func (d *DynDNS) open(c *caddy.Controller) error {
 		Warnf:               log.Warningf,
 	}
 	for _, origin := range d.origins {
+		opts.Apex = d.apex(origin)
 		s, err := acquire(d.gen, d.directory, origin, d.rules, d.settings(), opts)
 		if err != nil {
 			d.close()

@@ -12,10 +12,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// load fills t from the zone file at path, or from the default apex when
-// there is no file (path "" means no file). It returns the journal LSN the
-// file covers (0: not said, a file dyndns did not write).
-func load(t *zone.Txn, path string) (lsn uint64, err error) {
+// load fills t from the zone file at path, or from apex (nil: the default
+// apex) when there is no file (path "" means no file). It returns the
+// journal LSN the file covers (0: not said, a file dyndns did not write).
+func load(t *zone.Txn, path string, apex []dns.RR) (lsn uint64, err error) {
 	if path != "" {
 		l := t.Loader()
 		var leases []zone.Lease
@@ -43,8 +43,11 @@ func load(t *zone.Txn, path string) (lsn uint64, err error) {
 			return 0, err
 		}
 	}
-	for _, rr := range zone.DefaultApex(t.Origin()) {
-		if err := t.Insert(rr); err != nil {
+	if apex == nil {
+		apex = zone.DefaultApex(t.Origin())
+	}
+	for _, rr := range apex {
+		if err := t.Insert(dns.Copy(rr)); err != nil {
 			return 0, err
 		}
 	}

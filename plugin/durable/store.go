@@ -27,6 +27,9 @@ type Options struct {
 	Logf, Warnf func(format string, args ...any)
 	// FS is the file system (nil: the real one); tests inject faults with it.
 	FS journal.FS
+	// Apex is what a zone without a zone file starts with (nil:
+	// zone.DefaultApex).
+	Apex []dns.RR
 	// History is how many changesets are kept for IXFR, in memory and in
 	// the journal across snapshots (0: zone.DefaultHistory, <0: none).
 	History int
@@ -86,7 +89,7 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 	s.Zone.SetHistory(0)      // the load itself is no change a secondary can apply
 	_, _, err := s.Zone.Update(func(t *zone.Txn) error {
 		var err error
-		if fileLSN, err = load(t, s.path); err != nil {
+		if fileLSN, err = load(t, s.path, opts.Apex); err != nil {
 			return err
 		}
 		if s.journal == nil {

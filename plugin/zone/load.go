@@ -2,6 +2,7 @@ package zone
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -183,12 +184,18 @@ func MayCoexistWithCNAME(t uint16) bool {
 }
 
 // DefaultApex returns the records a zone starts with when it has no zone
-// file: an SOA and one NS, ns1 under the apex. The operator adds the name
-// server's address (or provides a zone file) for a delegation to work.
-func DefaultApex(origin string) []dns.RR {
+// file and no name server was configured: Apex with ns1 under the apex and
+// no address for it.
+func DefaultApex(origin string) []dns.RR { return Apex(origin, "ns1."+origin, nil) }
+
+// Apex returns the records a zone without a zone file starts with: an SOA
+// and an NS naming nameserver (a FQDN), and, when nameserver is inside the
+// zone, its addresses (glue), so that a resolver can reach the server.
+func Apex(origin, nameserver string, addrs []netip.Addr) []dns.RR {
+	nameserver = dns.Fqdn(strings.ToLower(nameserver))
 	soa := &dns.SOA{
 		Hdr:     dns.RR_Header{Name: origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: 3600},
-		Ns:      dns.Fqdn("ns1." + origin),
+		Ns:      nameserver,
 		Mbox:    dns.Fqdn("hostmaster." + origin),
 		Serial:  1,
 		Refresh: 3600,
@@ -198,7 +205,21 @@ func DefaultApex(origin string) []dns.RR {
 	}
 	ns := &dns.NS{
 		Hdr: dns.RR_Header{Name: origin, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 3600},
-		Ns:  soa.Ns,
+		Ns:  nameserver,
 	}
-	return []dns.RR{soa, ns}
+	rrs := []dns.RR{soa, ns}
+	if !inZone(nameserver, origin) {
+		return rrs
+	}
+	for _, a := range addrs {
+		hdr := dns.RR_Header{Name: nameserver, Class: dns.ClassINET, Ttl: 3600}
+		if a.Is4() || a.Is4In6() {
+			hdr.Rrtype = dns.TypeA
+			rrs = append(rrs, &dns.A{Hdr: hdr, A: a.Unmap().AsSlice()})
+		} else {
+			hdr.Rrtype = dns.TypeAAAA
+			rrs = append(rrs, &dns.AAAA{Hdr: hdr, AAAA: a.AsSlice()})
+		}
+	}
+	return rrs
 }
