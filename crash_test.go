@@ -38,7 +38,15 @@ func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 		minAcked = 20 // acknowledged updates per cycle before the kill may come
 	)
 	dir, port := t.TempDir(), freePort(t)
-	corefile := `example.org:{PORT} {
+	// Odd cycles snapshot every 50 ms and whenever the journal passes 4 KB,
+	// so that kills also land in snapshots and in compactions (which keep
+	// the IXFR history in the journal).
+	corefile := func(cycle int) string {
+		snapshot := ""
+		if cycle%2 == 1 {
+			snapshot = "snapshot 50ms 4096"
+		}
+		return `example.org:{PORT} {
 		bind 127.0.0.1
 		transfer {
 			to *
@@ -46,13 +54,16 @@ func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 		dyndns {
 			directory {DIR}
 			allow-update 127.0.0.1
+			ixfr-history 50
+			` + snapshot + `
 		}
 	}`
+	}
 	addr := "127.0.0.1:" + port
 	acked := map[string]bool{}     // over all cycles
 	attempted := map[string]bool{} // sent, acknowledged or not
 	for cycle := range cycles {
-		d := startBinary(t, dir, port, corefile)
+		d := startBinary(t, dir, port, corefile(cycle))
 		var (
 			mu         sync.Mutex // guards acked, attempted, cycleAcked
 			cycleAcked []string
@@ -124,7 +135,7 @@ func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 			t.Fatalf("cycle %d: %d updates acknowledged before the kill, want at least %d", cycle, len(cycleAcked), minAcked)
 		}
 
-		d = startBinary(t, dir, port, corefile)
+		d = startBinary(t, dir, port, corefile(cycle+1))
 		present := axfrNames(t, addr)
 		d.stop()
 		missing, half := 0, 0
