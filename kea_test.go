@@ -59,7 +59,7 @@ func TestKeaDHCPDDNS(t *testing.T) {
 		ncr, _ := json.Marshal(map[string]any{
 			"change-type": change, "forward-change": true, "reverse-change": true,
 			"fqdn": host + ".", "ip-address": ip,
-			"dhcid": "000101ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234567",
+			"dhcid":            "000101ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234567",
 			"lease-expires-on": time.Now().Add(time.Hour).UTC().Format("20060102150405"), "lease-length": 3600,
 			"use-conflict-resolution": true,
 		})
