@@ -2,8 +2,6 @@ package dyndns
 
 import (
 	"fmt"
-	"io"
-	golog "log"
 	"strings"
 	"testing"
 
@@ -19,9 +17,7 @@ func TestAuditLine(t *testing.T) {
 			allow-update 127.0.0.1
 		}
 	}`))
-	var buf syncBuffer
-	golog.SetOutput(&buf) // after the start, which sets the log's output
-	t.Cleanup(func() { golog.SetOutput(io.Discard) })
+	buf := captureLog(t) // after the start, which sets the log's output
 	if r := exchange(t, "udp", addr, updateMsg("audit.test.", nil, "a-web-prod.audit.test. 60 IN A 192.0.2.1")); r.Rcode != dns.RcodeSuccess {
 		t.Fatal(dns.RcodeToString[r.Rcode])
 	}

@@ -305,9 +305,7 @@ func TestRefusedUpdatesLogAtALimitedRate(t *testing.T) {
 			allow-update 192.0.2.1
 		}
 	}`))
-	var buf syncBuffer
-	golog.SetOutput(&buf) // after the start, which sets the log's output
-	t.Cleanup(func() { golog.SetOutput(io.Discard) })
+	buf := captureLog(t) // after the start, which sets the log's output
 	const sent = 200
 	for n := range sent {
 		m := updateMsg("quiet.test.", nil, fmt.Sprintf("h%d.quiet.test. 60 IN A 192.0.2.1", n))
@@ -319,6 +317,14 @@ func TestRefusedUpdatesLogAtALimitedRate(t *testing.T) {
 	if lines == 0 || lines > sent/4 {
 		t.Errorf("%d log lines for %d refused updates, want a few", lines, sent)
 	}
+}
+
+// captureLog sends the log to a buffer until the test ends.
+func captureLog(t *testing.T) *syncBuffer {
+	buf := &syncBuffer{}
+	golog.SetOutput(buf)
+	t.Cleanup(func() { golog.SetOutput(io.Discard) })
+	return buf
 }
 
 type syncBuffer struct {
