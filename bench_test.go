@@ -2,6 +2,7 @@ package dyndns
 
 import (
 	"fmt"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -74,4 +75,115 @@ func benchmarkUpdates(b *testing.B, kind string, clients int) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "updates/s")
 	b.ReportMetric(float64(after.Records-before.Records)/float64(b.N), "entries/update")
 	b.ReportMetric(float64(after.Syncs-before.Syncs)/float64(b.N), "fsyncs/update")
+}
+
+// BenchmarkHealthCheckedService measures queries/s through a real server
+// for a service of 1,000 members answered 8 at a time (max-answers 8):
+// without health checks, and with a tcp check every second under which
+// half the members are down (listeners on the other half). The query path
+// must not slow down because of the checker.
+// go test -run XXX -bench HealthCheckedService -benchtime 3s .
+func BenchmarkHealthCheckedService(b *testing.B) {
+	const members = 1000
+	port := freePort(b)
+	addrOf := func(i int) string { return fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250) }
+	for i := 0; i < members; i += 2 {
+		l, err := net.Listen("tcp", addrOf(i)+":"+port)
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				c.Close()
+			}
+		}()
+		b.Cleanup(func() { l.Close() })
+	}
+	for _, checked := range []bool{false, true} {
+		b.Run(fmt.Sprintf("checks=%v", checked), func(b *testing.B) {
+			health := ""
+			if checked {
+				health = "health tcp " + port + " web\n\t\t\thealth-interval 1s"
+			}
+			udp, tcp := startServer(b, `hc.test:0 {
+		bind 127.0.0.1
+		dyndns {
+			allow-update 127.0.0.1
+			max-answers 8
+			`+health+`
+		}
+	}`)
+			conn, err := dns.Dial("tcp", tcp)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := range members {
+				m := new(dns.Msg)
+				m.SetUpdate("hc.test.")
+				rr, _ := dns.NewRR(fmt.Sprintf("h%d-web-prod.hc.test. 60 IN A %s", i, addrOf(i)))
+				m.Insert([]dns.RR{rr})
+				if err := conn.WriteMsg(m); err != nil {
+					b.Fatal(err)
+				}
+				if r, err := conn.ReadMsg(); err != nil || r.Rcode != dns.RcodeSuccess {
+					b.Fatalf("register: %v %v", err, r)
+				}
+			}
+			conn.Close()
+			if checked { // wait until the down half is out
+				deadline := time.Now().Add(10 * time.Second)
+				for {
+					q := new(dns.Msg)
+					q.SetQuestion("web.hc.test.", dns.TypeA)
+					r, _, err := (&dns.Client{}).Exchange(q, udp)
+					if err == nil && len(r.Answer) > 0 && allListening(r.Answer) {
+						break
+					}
+					if time.Now().After(deadline) {
+						b.Fatal("the checker did not take the down half out")
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				c, err := dns.Dial("udp", udp)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer c.Close()
+				q := new(dns.Msg)
+				q.SetQuestion("web.hc.test.", dns.TypeA)
+				for pb.Next() {
+					if err := c.WriteMsg(q); err != nil {
+						b.Error(err)
+						return
+					}
+					if r, err := c.ReadMsg(); err != nil || len(r.Answer) != 8 {
+						b.Errorf("answer: %v %v", err, r)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "queries/s")
+		})
+	}
+}
+
+// allListening reports whether every answered address is one with a
+// listener (an even member: the last byte is odd).
+func allListening(rrs []dns.RR) bool {
+	for _, rr := range rrs {
+		a := rr.(*dns.A).A.To4()
+		if a[3]%2 == 0 {
+			return false
+		}
+	}
+	return true
 }
