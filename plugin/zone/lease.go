@@ -3,7 +3,6 @@ package zone
 import (
 	"container/heap"
 	"encoding/binary"
-	"slices"
 	"sync"
 	"time"
 
@@ -187,14 +186,25 @@ func (z *Zone) Expire(now time.Time) ([]dns.RR, *Version, error) {
 	var expired []dns.RR
 	_, v, err := z.Update(func(t *Txn) error {
 		expired = expired[:0]
+		// Grouped by RRset, so that many records of one large set (the
+		// seed pattern) go with one copy of it.
+		groups := map[setKey][]dns.RR{}
+		var order []setKey
+		seen := map[string]bool{} // a record may be due twice (renewed to the same deadline)
 		for _, d := range due {
-			if until, _ := t.leases.Get([]byte(d.key)); until == 0 || until > now.Unix() {
+			if until, _ := t.leases.Get([]byte(d.key)); until == 0 || until > now.Unix() || seen[d.key] {
 				continue // renewed or deleted since it was scheduled
 			}
-			h := d.rr.Header()
-			own := t.Own(h.Name, h.Rrtype)
-			t.Set(h.Name, h.Rrtype, slices.DeleteFunc(slices.Clone(own), func(x dns.RR) bool { return dns.IsDuplicate(x, d.rr) }))
+			seen[d.key] = true
+			k := setKey{d.rr.Header().Name, d.rr.Header().Rrtype}
+			if groups[k] == nil {
+				order = append(order, k)
+			}
+			groups[k] = append(groups[k], d.rr)
 			expired = append(expired, d.rr)
+		}
+		for _, k := range order {
+			t.remove(k.name, k.typ, groups[k], false)
 		}
 		if len(expired) > 0 {
 			t.BumpSerial()

@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -84,5 +85,39 @@ func TestDeleteEndsLease(t *testing.T) {
 	}
 	if z.Current().Leases() != 0 {
 		t.Fatal("the SOA, the apex NS or a missing record got a lease")
+	}
+}
+
+// Many leases running out at once in one large RRset (the seed pattern:
+// every host also added to its service by hand, with a lease) are deleted
+// with one copy of the set, not one per record.
+func TestMassExpiryOfOneLargeSet(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	const n = 20_000
+	if _, _, err := z.Update(func(tx *Txn) error {
+		var rrs []dns.RR
+		for i := range n {
+			rrs = append(rrs, mustRR(t, fmt.Sprintf("big.example.org. 60 IN A 10.%d.%d.%d", i>>16, i>>8&255, i&255)))
+		}
+		tx.Set("big.example.org.", dns.TypeA, rrs)
+		for i, rr := range rrs {
+			if i%2 == 0 {
+				tx.SetLease(rr, 100)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	rrs, v, err := z.Expire(time.Unix(100, 0))
+	if err != nil || len(rrs) != n/2 {
+		t.Fatalf("%d expired, %v", len(rrs), err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("expiring %d records of one set took %v", n/2, took)
+	}
+	if got := len(v.Node("big.example.org.").Own(dns.TypeA)); got != n/2 {
+		t.Errorf("%d records left, want %d", got, n/2)
 	}
 }
