@@ -118,22 +118,7 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 		}
 		rrs := cur
 		if len(gone) > 0 || len(added) > 0 {
-			// Sets are kept sorted by address, so a service's order does not
-			// depend on the order its hosts registered in (replays and
-			// secondaries see the same set): merge the sorted additions in.
-			slices.SortFunc(added, byAddress)
-			rrs = make([]dns.RR, 0, len(cur)+len(added))
-			i := 0
-			for _, rr := range cur {
-				if gone[string(ipOf(rr))] {
-					continue
-				}
-				for ; i < len(added) && byAddress(added[i], rr) < 0; i++ {
-					rrs = append(rrs, added[i])
-				}
-				rrs = append(rrs, rr)
-			}
-			rrs = append(rrs, added[i:]...)
+			rrs = mergeSorted(cur, gone, added)
 		}
 		if len(rrs) == 0 {
 			continue
@@ -160,6 +145,44 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 	n.derived = derived
 	n.serve()
 	t.put(skey, n)
+}
+
+// mergeSorted returns cur (sorted by address) without the addresses in gone
+// and with added merged in. Sets are kept sorted by address, so a service's
+// order does not depend on the order its hosts registered in (replays and
+// secondaries see the same set). The changes are placed by binary search and
+// the runs between them copied whole: a few changes to a large service cost
+// O(log k) comparisons and one copy, not a comparison per member.
+func mergeSorted(cur []dns.RR, gone map[string]bool, added []dns.RR) []dns.RR {
+	slices.SortFunc(added, byAddress)
+	at := func(ip []byte) int {
+		i, _ := slices.BinarySearchFunc(cur, ip, func(rr dns.RR, ip []byte) int { return bytes.Compare(ipOf(rr), ip) })
+		return i
+	}
+	var drop []int // indexes in cur of the records that go, ascending
+	for ip := range gone {
+		if i := at([]byte(ip)); i < len(cur) && bytes.Equal(ipOf(cur[i]), []byte(ip)) {
+			drop = append(drop, i)
+		}
+	}
+	slices.Sort(drop)
+	out := make([]dns.RR, 0, len(cur)+len(added))
+	from, a := 0, 0 // next record of cur to copy, next record of added
+	for _, d := range append(drop, len(cur)) {
+		// Copy cur[from:d], with the additions that sort into it.
+		for a < len(added) {
+			i := at(ipOf(added[a]))
+			if i > d { // after the record dropped at d: the next run's
+				break
+			}
+			i = max(i, from)
+			out = append(append(out, cur[from:i]...), added[a])
+			from, a = i, a+1
+		}
+		out = append(out, cur[from:d]...)
+		from = d + 1
+	}
+	return out
 }
 
 // count adds delta to the counter at key and returns the new value; a
