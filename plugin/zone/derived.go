@@ -123,9 +123,10 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 		if len(rrs) == 0 {
 			continue
 		}
+		retimed := false
 		switch ttl := t.lowestTTL(skey, typ); {
 		case rrs[0].Header().Ttl != ttl: // the lowest TTL moved: every record follows
-			rrs = slices.Clone(rrs)
+			rrs, retimed = slices.Clone(rrs), true
 			for i, rr := range rrs {
 				rrs[i] = withTTL(rr, ttl)
 			}
@@ -140,7 +141,11 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 			derived = append(derived, s) // unchanged: keep the set and its rotation
 			continue
 		}
-		derived = append(derived, &RRset{RRs: rrs})
+		next := &RRset{RRs: rrs}
+		if s := findSet(n.derived, typ); s != nil && !retimed {
+			next.grew = &growth{from: s, added: added}
+		}
+		derived = append(derived, next)
 	}
 	n.derived = derived
 	n.serve()

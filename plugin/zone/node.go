@@ -14,6 +14,11 @@ type Node struct {
 	derived  []*RRset // A/AAAA derived from hosts, at service names
 	sets     []*RRset // what is served: own merged with derived, sorted by type
 	children int      // names directly below this one
+
+	// held are the (explicit, derived) set pairs, one per type, known to
+	// have every derived record among the explicit ones: then the explicit
+	// set is served as it is, and a change is checked from its growth.
+	held []*[2]*RRset
 }
 
 // Name is the owner name, lower case, fully qualified.
@@ -60,10 +65,11 @@ func (n *Node) clone() *Node {
 // copy of the explicit set when the merged set differs from it.
 func (n *Node) serve() {
 	if len(n.derived) == 0 || findSet(n.own, dns.TypeCNAME) != nil {
-		n.sets = n.own
+		n.sets, n.held = n.own, nil
 		return
 	}
 	sets := n.own
+	var held []*[2]*RRset
 	for _, d := range n.derived {
 		o := findSet(n.own, d.Type())
 		if o == nil {
@@ -76,13 +82,18 @@ func (n *Node) serve() {
 		}
 		ttl := min(o.TTL(), d.TTL())
 		var extra []dns.RR // derived records are distinct: one per address
-		for _, rr := range d.RRs {
-			if !o.holds(rr) {
-				extra = append(extra, rr)
+		if !n.stillHeld(o, d) {
+			for _, rr := range d.RRs {
+				if !o.holds(rr) {
+					extra = append(extra, rr)
+				}
 			}
 		}
-		if len(extra) == 0 && ttl == o.TTL() && !o.mixed {
-			continue // sets holds o already
+		if len(extra) == 0 {
+			held = append(held, &[2]*RRset{o, d})
+			if ttl == o.TTL() && !o.mixed {
+				continue // sets holds o already
+			}
 		}
 		merged := make([]dns.RR, len(o.RRs), len(o.RRs)+len(extra))
 		if copy(merged, o.RRs); ttl != o.TTL() || o.mixed {
@@ -95,7 +106,38 @@ func (n *Node) serve() {
 		}
 		sets = withRRset(sets, d.Type(), &RRset{RRs: merged, from: &[2]*RRset{o, d}})
 	}
-	n.sets = sets
+	n.sets, n.held = sets, held
+}
+
+// stillHeld reports whether every record of d is known to be among the
+// records of o, from what the node knew before this change: o holds at
+// least the records of the explicit set it checked then (it shares that
+// set's array, which only ever grows at its end), and d is the derived set
+// it checked then, or follows from it by additions that o holds. Anything
+// else is checked in full.
+func (n *Node) stillHeld(o, d *RRset) bool {
+	for _, p := range n.held {
+		po, pd := p[0], p[1]
+		if pd.Type() != d.Type() {
+			continue
+		}
+		if o != po && !(len(o.RRs) >= len(po.RRs) && &o.RRs[0] == &po.RRs[0]) {
+			return false
+		}
+		if d == pd {
+			return true
+		}
+		if d.grew == nil || d.grew.from != pd {
+			return false
+		}
+		for _, rr := range d.grew.added {
+			if !o.holds(rr) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // withTTL returns rr, or a copy of it with the given TTL.

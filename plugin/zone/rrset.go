@@ -23,6 +23,16 @@ type RRset struct {
 	mixed bool     // some record's TTL is not the set's
 
 	from *[2]*RRset // the explicit and derived sets a served set merges
+	grew *growth    // a derived set: how it follows from the one before it
+}
+
+// growth says how a derived set follows from the one it replaced: that set
+// less some records plus added. It lets a service name whose explicit
+// records hold every member (the seed client's pattern) check only the
+// added members on a change, not all of them (see Node.serve).
+type growth struct {
+	from  *RRset
+	added []dns.RR
 }
 
 // Type is the RR type of the set.
