@@ -2,7 +2,6 @@ package dyndns
 
 import (
 	"fmt"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -88,20 +87,7 @@ func BenchmarkHealthCheckedService(b *testing.B) {
 	port := freePort(b)
 	addrOf := func(i int) string { return fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250) }
 	for i := 0; i < members; i += 2 {
-		l, err := net.Listen("tcp", addrOf(i)+":"+port)
-		if err != nil {
-			b.Fatal(err)
-		}
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
-		b.Cleanup(func() { l.Close() })
+		listen(b, addrOf(i)+":"+port)
 	}
 	for _, checked := range []bool{false, true} {
 		b.Run(fmt.Sprintf("checks=%v", checked), func(b *testing.B) {

@@ -12,7 +12,7 @@ import (
 )
 
 // listen opens a TCP listener on addr that accepts and closes connections.
-func listen(t *testing.T, addr string) net.Listener {
+func listen(t testing.TB, addr string) net.Listener {
 	t.Helper()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
