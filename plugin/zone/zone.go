@@ -6,6 +6,7 @@ package zone
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -147,6 +148,9 @@ func (z *Zone) process(batch []*request) {
 	d, rederived := z.deriver, false
 	var changes []Changeset
 	for _, r := range batch {
+		// Let queries in between the updates of a batch: with one thread a
+		// batch would otherwise hold it for as long as all of them take.
+		runtime.Gosched()
 		if next, err := z.run(v, d, r); err != nil {
 			r.cs, r.err = Changeset{}, err
 		} else {
