@@ -33,54 +33,11 @@ ZONE=example.org
 CLIENTS=10
 UPDATE_DEPTHS=(10 50)
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
-
-# ---------------------------------------------------------------- tools
-missing=()
-command -v dnsperf >/dev/null || missing+=(dnsperf)
-command -v named >/dev/null || missing+=(bind9)
-command -v dig >/dev/null || missing+=(bind9-dnsutils)
-if [ ${#missing[@]} -gt 0 ]; then
-	log "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-for t in go awk ss taskset; do command -v "$t" >/dev/null || die "$t not found"; done
-
-NPROC=$(nproc)
-if [ "$PIN" = auto ]; then
-	if [ "$SERVER_THREADS" = 1 ] && [ "$NPROC" -ge 2 ]; then PIN=1; else PIN=0; fi
-fi
-if [ "$PIN" = 1 ]; then
-	SERVER_CPU=(taskset -c 0)
-	PERF_CPU=(taskset -c 1)
-else
-	SERVER_CPU=()
-	PERF_CPU=()
-fi
-
-# ---------------------------------------------------------------- cleanup
-WORK=$(mktemp -d /tmp/dyndns-bench.XXXXXX)
-PIDS=()
-OK=0
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		fi
-	done
-	if [ "$OK" = 1 ] && [ "$KEEP" != 1 ]; then
-		rm -rf "$WORK"
-	else
-		log "kept $WORK (configs, server logs, dnsperf output)"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH=bench
+TOOLS_PKGS=("dnsperf dnsperf" "named bind9" "dig bind9-dnsutils")
+TOOLS_NEEDED=(go awk ss taskset)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # ---------------------------------------------------------------- build
 log "building $BIN"
@@ -145,15 +102,6 @@ for d in "${UPDATE_DEPTHS[@]}"; do
 done
 
 # ---------------------------------------------------------------- servers
-free_port() {
-	local p used
-	used=$(ss -Hlntu | awk '{print $5}' | sed 's/.*://' | sort -u)
-	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 40000))
-		grep -qx "$p" <<<"$used" || { echo "$p"; return; }
-	done
-	die "no free port"
-}
 
 SERVER_PID=
 SERVER_LOG=
@@ -222,7 +170,6 @@ perf() {
 	log "$out: $rate/s  $(grep -h 'Response codes:' "$WORK/$out.txt" | sed 's/^ *//')"
 	RESULT[$out]=$rate
 }
-declare -A RESULT
 
 query_run() {
 	perf "$1.query" -d "$WORK/queries" -c "$CLIENTS" -Q "$MAX_QPS"
@@ -317,13 +264,6 @@ update_runs bindsvc updates.svc
 stop_server
 
 # ---------------------------------------------------------------- report
-r() { echo "${RESULT[$1]:-—}"; }
-ratio() { # a b
-	local a=${RESULT[$1]:-} b=${RESULT[$2]:-}
-	if [ -n "$a" ] && [ -n "$b" ] && [ "$b" != 0 ]; then awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}'; else echo "—"; fi
-}
-codes() { grep -h 'Response codes:' "$WORK/$1.txt" | sed 's/^ *Response codes: *//'; }
-lost() { grep -hE '(Queries|Updates) lost:' "$WORK/$1.txt" | sed 's/^ *//; s/  */ /g'; }
 
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git status --porcelain 2>/dev/null | grep -qv '^?? bench/' && echo " (work tree has uncommitted changes)" || true)

@@ -73,56 +73,12 @@ COMMAND="$(for v in PARTS HOSTS SERVICE_SIZE SMALL BIG SMALL_SERVICES START_HOST
 done)bash bench/scale.sh"
 T0=$SECONDS
 
-log() { printf '[scale %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
+BENCH=scale
+TOOLS_PKGS=("dnsperf dnsperf" "named bind9" "dig bind9-dnsutils" "knotd knot")
+TOOLS_NEEDED=(go awk ss taskset timeout)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 want() { [[ " $PARTS " == *" $1 "* ]]; }
-
-# ---------------------------------------------------------------- tools
-missing=()
-command -v dnsperf >/dev/null || missing+=(dnsperf)
-command -v named >/dev/null || missing+=(bind9)
-command -v dig >/dev/null || missing+=(bind9-dnsutils)
-command -v knotd >/dev/null || missing+=(knot)
-if [ ${#missing[@]} -gt 0 ]; then
-	log "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-for t in go awk ss taskset timeout; do command -v "$t" >/dev/null || die "$t not found"; done
-
-NPROC=$(nproc)
-if [ "$PIN" = auto ]; then
-	if [ "$SERVER_THREADS" = 1 ] && [ "$NPROC" -ge 2 ]; then PIN=1; else PIN=0; fi
-fi
-if [ "$PIN" = 1 ]; then
-	SERVER_CPU=(taskset -c 0)
-	PERF_CPU=(taskset -c 1)
-else
-	SERVER_CPU=()
-	PERF_CPU=()
-fi
-
-# ---------------------------------------------------------------- cleanup
-WORK=$(mktemp -d /tmp/dyndns-scale.XXXXXX)
-PIDS=()
-OK=0
-cleanup() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		if kill -0 "$pid" 2>/dev/null; then
-			kill "$pid" 2>/dev/null || true
-			wait "$pid" 2>/dev/null || true
-		fi
-	done
-	if [ "$OK" = 1 ] && [ "$KEEP" != 1 ]; then
-		rm -rf "$WORK"
-	else
-		log "kept $WORK (zones, configs, server logs, dnsperf output)"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- build
 if [ "$BUILD" = 1 ] && [ "$SRC" = worktree ]; then
@@ -272,15 +228,6 @@ if want start; then
 fi
 
 # ---------------------------------------------------------------- servers
-free_port() {
-	local p used
-	used=$(ss -Hlntu | awk '{print $5}' | sed 's/.*://' | sort -u)
-	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 40000))
-		grep -qx "$p" <<<"$used" || { echo "$p"; return; }
-	done
-	die "no free port"
-}
 
 SERVER_PID=
 SERVER_LOG=
@@ -532,7 +479,6 @@ consistent() {
 }
 
 # ---------------------------------------------------------------- dnsperf
-declare -A RESULT
 # perf OUT SECONDS ARGS...: dnsperf against the current server, bounded in time.
 perf() {
 	local out=$1 secs=$2
@@ -551,8 +497,6 @@ perf() {
 # /proc/net/snmp): datagrams the kernel dropped because a socket was not read
 # fast enough. Machine-wide, but nothing else here should overflow.
 rcvbuf() { awk '/^Udp:/ { if (!h) { for (i = 2; i <= NF; i++) if ($i == "RcvbufErrors") c = i; h = 1 } else print $c }' /proc/net/snmp; }
-codes() { grep -h 'Response codes:' "$WORK/$1.txt" | sed 's/^ *Response codes: *//'; }
-lost() { grep -hE '(Queries|Updates) lost:' "$WORK/$1.txt" | sed 's/^ *//; s/  */ /g'; }
 # Every answered update must be NOERROR: REFUSED or SERVFAIL would mean the
 # rate measures an error path. Updates that get no answer within dnsperf's
 # 5 s timeout are "lost": a finding, not a failure; the tables show them.
@@ -708,13 +652,6 @@ if want start; then
 fi
 
 # ---------------------------------------------------------------- report
-r() { echo "${RESULT[$1]:-—}"; }
-ratio() { # a b
-	local a=${RESULT[$1]:-} b=${RESULT[$2]:-}
-	if [[ $a =~ ^[0-9.]+$ ]] && [[ $b =~ ^[0-9.]+$ ]] && awk -v b="$b" 'BEGIN {exit !(b > 0)}'; then
-		awk -v a="$a" -v b="$b" 'BEGIN {v = a / b; printf (v >= 0.1 || v == 0 ? "%.2f" : "%.2g"), v}'
-	else echo "—"; fi
-}
 startcell() { # key: seconds or the reason it is not up
 	if [ -n "${RESULT[$1.secs]:-}" ]; then echo "${RESULT[$1.secs]} s"; else echo "${RESULT[$1.status]:-—}"; fi
 }
