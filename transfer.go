@@ -64,18 +64,19 @@ func sendAll(ch chan<- []dns.RR, v *zone.Version) {
 func sendIncremental(ch chan<- []dns.RR, cur, old *dns.SOA, removed, added []dns.RR) {
 	defer close(ch)
 	ch <- []dns.RR{cur, old}
-	for len(removed) > 0 {
-		n := min(len(removed), transferBatch)
-		ch <- removed[:n]
-		removed = removed[n:]
-	}
+	sendBatches(ch, removed)
 	ch <- []dns.RR{cur}
-	for len(added) > 0 {
-		n := min(len(added), transferBatch)
-		ch <- added[:n]
-		added = added[n:]
-	}
+	sendBatches(ch, added)
 	ch <- []dns.RR{cur}
+}
+
+// sendBatches sends rrs transferBatch records at a time.
+func sendBatches(ch chan<- []dns.RR, rrs []dns.RR) {
+	for len(rrs) > 0 {
+		n := min(len(rrs), transferBatch)
+		ch <- rrs[:n]
+		rrs = rrs[n:]
+	}
 }
 
 // notify tells the secondaries of the transfer plugin that origin changed.
