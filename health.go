@@ -108,7 +108,7 @@ func (d *DynDNS) members() map[string][]netip.Addr {
 		z.Current().Walk(func(n *zone.Node) bool {
 			for _, s := range n.Derived() {
 				for _, rr := range s.RRs {
-					if a, ok := addrOf(rr); ok {
+					if a, ok := check.AddrOf(rr); ok {
 						out[n.Name()] = append(out[n.Name()], a)
 					}
 				}
@@ -189,19 +189,4 @@ func (d *DynDNS) namesService(service string) bool {
 		}
 	}
 	return false
-}
-
-// addrOf returns the address of an A or AAAA record, without allocating.
-func addrOf(rr dns.RR) (netip.Addr, bool) {
-	switch rr := rr.(type) {
-	case *dns.A:
-		if ip := rr.A.To4(); ip != nil {
-			return netip.AddrFrom4([4]byte(ip)), true
-		}
-	case *dns.AAAA:
-		if ip := rr.AAAA.To16(); ip != nil {
-			return netip.AddrFrom16([16]byte(ip)), true
-		}
-	}
-	return netip.Addr{}, false
 }

@@ -68,20 +68,23 @@ func (s *Set) All() []netip.Addr {
 // that a non-nil *Set can serve as the rotate.Filter of a service's answers.
 // It allocates nothing.
 func (s *Set) Out(rr dns.RR) bool {
-	if s == nil {
-		return false
-	}
+	a, ok := AddrOf(rr)
+	return ok && s.Has(a)
+}
+
+// AddrOf returns the address of an A or AAAA record, without allocating.
+func AddrOf(rr dns.RR) (netip.Addr, bool) {
 	switch rr := rr.(type) {
 	case *dns.A:
 		if ip4 := rr.A.To4(); ip4 != nil {
-			return s.Has(netip.AddrFrom4([4]byte(ip4)))
+			return netip.AddrFrom4([4]byte(ip4)), true
 		}
 	case *dns.AAAA:
 		if len(rr.AAAA) == 16 {
-			return s.Has(netip.AddrFrom16([16]byte(rr.AAAA)))
+			return netip.AddrFrom16([16]byte(rr.AAAA)), true
 		}
 	}
-	return false
+	return netip.Addr{}, false
 }
 
 // equal reports whether the set holds exactly addrs (sorted and distinct).
