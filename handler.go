@@ -43,6 +43,7 @@ type DynDNS struct {
 	bound      []netip.Addr // the block's specific bind addresses
 	limits     limits
 	lease      leasePolicy
+	ptr        bool // reverse zones follow the hosts, see ptr.go
 
 	snapshotInterval    time.Duration
 	snapshotJournalSize int64

@@ -16,18 +16,30 @@ import (
 // Kea's DHCP-DDNS server (D2) registers DHCP clients with the RFC 4703
 // conflict resolution (DHCID records and prerequisites): fed
 // NameChangeRequests over UDP as a Kea DHCP server sends them, it adds a
-// host and its PTR, renews it with a new address, and removes it.
+// host and its PTR, renews it with a new address, and removes it. With ptr
+// off D2 updates the reverse zone itself; with ptr on it updates the forward
+// zone only, and dyndns keeps the PTR.
 func TestKeaDHCPDDNS(t *testing.T) {
 	d2 := "/usr/sbin/kea-dhcp-ddns"
 	if _, err := os.Stat(d2); err != nil {
 		d2 = needTool(t, "kea-dhcp-ddns") // .ci/run installs kea-dhcp-ddns-server
 	}
+	t.Run("ptr off", func(t *testing.T) { testKea(t, d2, false) })
+	t.Run("ptr on", func(t *testing.T) { testKea(t, d2, true) })
+}
+
+func testKea(t *testing.T, d2 string, ptr bool) {
 	dir, port := t.TempDir(), freePort(t)
+	option := ""
+	if ptr {
+		option = "ptr"
+	}
 	startBinary(t, dir, port, `skynet.example.com:{PORT} 37.13.in-addr.arpa:{PORT} {
 		bind 127.0.0.1
 		dyndns {
 			directory {DIR}
 			allow-update 127.0.0.1
+			`+option+`
 		}
 	}`)
 
@@ -57,7 +69,7 @@ func TestKeaDHCPDDNS(t *testing.T) {
 	send := func(change int, ip string) {
 		t.Helper()
 		ncr, _ := json.Marshal(map[string]any{
-			"change-type": change, "forward-change": true, "reverse-change": true,
+			"change-type": change, "forward-change": true, "reverse-change": !ptr,
 			"fqdn": host + ".", "ip-address": ip,
 			"dhcid":            "000101ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF01234567",
 			"lease-expires-on": time.Now().Add(time.Hour).UTC().Format("20060102150405"), "lease-length": 3600,
@@ -101,6 +113,9 @@ func TestKeaDHCPDDNS(t *testing.T) {
 	send(0, "13.37.1.9") // renewed with a new address: the DHCID matches, D2 replaces
 	waitDig("renew: host", []string{"13.37.1.9"}, host, "A")
 	waitDig("renew: new PTR", []string{host + "."}, "-x", "13.37.1.9")
+	if ptr { // D2 leaves the old PTR to the DHCP server's release of the old lease
+		waitDig("renew: old PTR", nil, "-x", "13.37.1.1")
+	}
 	waitDig("renew: web", []string{"13.37.1.9"}, "web.skynet.example.com", "A")
 
 	send(1, "13.37.1.9") // the lease is released

@@ -10,7 +10,7 @@ import (
 
 // The README's quick start, from a fresh directory: CoreDNS runs on
 // Corefile.example, a host registers with nsupdate, the server restarts,
-// and the host and its service still answer (data/ was created and kept).
+// and the host, its service and its PTR still answer (data/ was created and kept).
 func TestQuickStartKeepsRegistrationsAcrossRestarts(t *testing.T) {
 	example, err := os.ReadFile("Corefile.example")
 	if err != nil {
@@ -31,10 +31,14 @@ func TestQuickStartKeepsRegistrationsAcrossRestarts(t *testing.T) {
 		t.Fatalf("no data directory was created: %v", err)
 	}
 	startBinary(t, dir, port, corefile)
-	for _, name := range []string{"cyberdyne-web-sfo-prod.skynet.example.com", "web.skynet.example.com"} {
-		out, err := run(t, "", "dig", "-p", port, "@127.0.0.1", "+short", name)
-		if err != nil || strings.TrimSpace(out) != "13.37.1.1" {
-			t.Errorf("after a restart, %s answers %q (%v), want 13.37.1.1", name, out, err)
+	for name, want := range map[string]string{
+		"cyberdyne-web-sfo-prod.skynet.example.com": "13.37.1.1",
+		"web.skynet.example.com":                    "13.37.1.1",
+		"-x 13.37.1.1":                              "cyberdyne-web-sfo-prod.skynet.example.com.", // ptr
+	} {
+		out, err := run(t, "", "dig", append([]string{"-p", port, "@127.0.0.1", "+short"}, strings.Fields(name)...)...)
+		if err != nil || strings.TrimSpace(out) != want {
+			t.Errorf("after a restart, %s answers %q (%v), want %s", name, out, err, want)
 		}
 	}
 }

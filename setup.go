@@ -129,6 +129,12 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			d.ixfrHistory, err = historySize(args)
 		case "lease":
 			d.lease, err = parseLease(args)
+		case "ptr":
+			if len(args) != 0 {
+				return nil, c.ArgErr()
+			}
+			d.ptr = true
+			err = d.checkPTR()
 		case "snapshot":
 			d.snapshotInterval, d.snapshotJournalSize, err = parseSnapshot(args)
 		default:

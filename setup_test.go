@@ -84,6 +84,10 @@ func TestSetup(t *testing.T) {
 		{"health-interval bad", "dyndns {\n health tcp 80\n health-interval soon\n}", "Testfile:3"},
 		{"twice in a block", "dyndns\ndyndns", "Testfile:2"},
 		{"bad zone", "dyndns exa..mple.org", "invalid zone"},
+		{"ptr", "dyndns example.org 13.37.0.0/16 {\n ptr\n}", ""},
+		{"ptr without a reverse zone", "dyndns {\n ptr\n}", "Testfile:2"},
+		{"ptr without a forward zone", "dyndns 13.37.0.0/16 {\n ptr\n}", "Testfile:2"},
+		{"ptr with an argument", "dyndns example.org 13.37.0.0/16 {\n ptr on\n}", "Testfile:2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -138,6 +138,13 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 		d.notify(origin)
 		d.refreshChecks()
 	}
+	if d.ptrEnabled(origin) {
+		// The forward change stands; the client retries, and the retry
+		// redoes the PTR change (see followUpdate).
+		if err := d.followUpdate(origin, r, cs); err != nil {
+			return dns.RcodeServerFailure, nil, err
+		}
+	}
 	return dns.RcodeSuccess, granted, nil
 }
 

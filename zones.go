@@ -77,6 +77,9 @@ func (d *DynDNS) apply() error {
 		errs = append(errs, apply(d.directory, origin, d.rules, d.settings(), d.expired))
 		d.observe(origin, d.zones[origin].Current())
 	}
+	if d.ptr {
+		errs = append(errs, d.reconcilePTR())
+	}
 	return errors.Join(errs...)
 }
 
@@ -92,6 +95,11 @@ func (d *DynDNS) expired(rrs []dns.RR, v *zone.Version) {
 	d.observe(origin, v)
 	d.notify(origin)
 	d.refreshChecks()
+	if d.ptrEnabled(origin) {
+		if err := d.followHosts(origin, addressesOf(rrs)); err != nil {
+			log.Errorf("zone %s: %v", origin, err)
+		}
+	}
 }
 
 // refreshChecks tells the health checker that services may have changed.
