@@ -142,8 +142,32 @@ type noDeriver struct{}
 func (noDeriver) Services(string) []string { return nil }
 
 // process applies a batch in order, makes its changesets durable with one
-// Log.Commit, then publishes the last version. Called with wmu held.
+// Log.Commit, then publishes the last version. A Log that says the zone is
+// Behind gets the batch again, run on the version that catches up. Called
+// with wmu held.
 func (z *Zone) process(batch []*request) {
+	for attempt := 0; ; attempt++ {
+		err := z.attempt(batch)
+		var behind *Behind
+		if !errors.As(err, &behind) {
+			return
+		}
+		if err = z.follow(behind.Changes); err == nil && attempt == maxRetries {
+			err = ErrContention
+		}
+		if err != nil {
+			for _, r := range batch {
+				r.cs, r.v, r.err = Changeset{}, nil, err
+				r.done = true
+			}
+			return
+		}
+	}
+}
+
+// attempt is one try of process. It returns the Log's Behind error, without
+// settling the batch, so that it can be tried again.
+func (z *Zone) attempt(batch []*request) error {
 	v := z.cur.Load()
 	d, rederived := z.deriver, false
 	var changes []Changeset
@@ -166,11 +190,14 @@ func (z *Zone) process(batch []*request) {
 	}
 	if len(changes) > 0 && z.log != nil {
 		if err := z.commitLog(changes); err != nil {
+			if errors.As(err, new(*Behind)) {
+				return err
+			}
 			for _, r := range batch {
 				r.cs, r.v, r.err = Changeset{}, nil, err
 				r.done = true
 			}
-			return
+			return nil
 		}
 	}
 	z.cur.Store(v)
@@ -187,6 +214,7 @@ func (z *Zone) process(batch []*request) {
 		}
 		r.done = true
 	}
+	return nil
 }
 
 // Locked runs fn with the current version while no update commits: every
