@@ -151,8 +151,12 @@ func (d *DynDNS) commitPTRs(edits map[string][]ptrEdit) error {
 	var errs []error
 	for _, rz := range slices.Sorted(maps.Keys(edits)) {
 		cs, v, err := d.zones[rz].Update(func(t *zone.Txn) error {
-			for _, e := range edits[rz] {
-				d.keepPTR(t, e)
+			// Removals first: a PTR that goes may leave its name to
+			// another host of the same batch.
+			for _, adding := range []bool{false, true} {
+				for _, e := range edits[rz] {
+					d.keepPTR(t, e, adding)
+				}
 			}
 			if t.Changed() {
 				t.BumpSerial()
@@ -172,8 +176,9 @@ func (d *DynDNS) commitPTRs(edits map[string][]ptrEdit) error {
 	return errors.Join(errs...)
 }
 
-// keepPTR makes e.rev agree with the invariant for e.host and e.addr.
-func (d *DynDNS) keepPTR(t *zone.Txn, e ptrEdit) {
+// keepPTR makes e.rev agree with the invariant for e.host and e.addr: it
+// removes a PTR the forward zone does not confirm, or (adding) adds one.
+func (d *DynDNS) keepPTR(t *zone.Txn, e ptrEdit, adding bool) {
 	var n *zone.Node
 	if fz := d.servedZone(e.host, false); fz != "" {
 		n = d.zones[fz].Current().Node(e.host)
@@ -181,6 +186,9 @@ func (d *DynDNS) keepPTR(t *zone.Txn, e ptrEdit) {
 	ttl, isHost, serves := addressState(n, e.addr)
 	ptrs := t.Own(e.rev, dns.TypePTR)
 	if !serves {
+		if adding {
+			return
+		}
 		for _, rr := range ptrs {
 			if strings.EqualFold(rr.(*dns.PTR).Ptr, e.host) {
 				t.DeleteRR(rr)
@@ -188,7 +196,7 @@ func (d *DynDNS) keepPTR(t *zone.Txn, e ptrEdit) {
 		}
 		return
 	}
-	if !isHost || len(ptrs) > 0 || len(t.Own(e.rev, dns.TypeCNAME)) > 0 {
+	if !adding || !isHost || len(ptrs) > 0 || len(t.Own(e.rev, dns.TypeCNAME)) > 0 {
 		return // explicit wins; a CNAME (RFC 2317) owns the name
 	}
 	t.AddRR(&dns.PTR{Hdr: dns.RR_Header{Name: e.rev, Rrtype: dns.TypePTR, Class: dns.ClassINET, Ttl: ttl}, Ptr: e.host})

@@ -157,11 +157,12 @@ func TestPTRRestoredAtStart(t *testing.T) {
 	dir := t.TempDir()
 	i := startCaddy(t, ptrConfig(dir, false))
 	addr := udpOf(i)
-	mustUpdate(t, addr, ptrUpdate("fwd.test.", "h-web-prod.fwd.test. 60 IN A 192.0.2.30"))
+	mustUpdate(t, addr, ptrUpdate("fwd.test.", "h-web-prod.fwd.test. 60 IN A 192.0.2.30", "k-web-prod.fwd.test. 60 IN A 192.0.2.34"))
 	mustUpdate(t, addr, ptrUpdate("2.0.192.in-addr.arpa.",
 		"31.2.0.192.in-addr.arpa. 60 IN PTR h-web-prod.fwd.test.",    // h moved away from .31
 		"32.2.0.192.in-addr.arpa. 60 IN PTR gone-web-prod.fwd.test.", // a deleted host
 		"33.2.0.192.in-addr.arpa. 60 IN PTR mail.other.test.",
+		"34.2.0.192.in-addr.arpa. 60 IN PTR h-web-prod.fwd.test.", // h left .34 to k
 	))
 	shutdown(t, i)
 
@@ -171,6 +172,7 @@ func TestPTRRestoredAtStart(t *testing.T) {
 		"192.0.2.31": nil,
 		"192.0.2.32": nil,
 		"192.0.2.33": {"mail.other.test."},
+		"192.0.2.34": {"k-web-prod.fwd.test."},
 	} {
 		if got := ptrsAt(t, addr, ip); !slices.Equal(got, want) {
 			t.Errorf("PTR of %s = %v after the start, want %v", ip, got, want)
