@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyndns/dyndns/plugin/durable"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/miekg/dns"
 )
 
@@ -33,7 +35,7 @@ func BenchmarkDurableUpdates(b *testing.B) {
 func benchmarkUpdates(b *testing.B, kind string, clients int) {
 	dir := b.TempDir()
 	_, tcp := startServer(b, durableCorefile(dir))
-	store := registry.stores[storeKey{dir, "example.org."}].store
+	store := storage.Lookup((&durable.Directory{Dir: dir}).Key(), "example.org.").(*durable.Store)
 	before := store.Stats()
 	var next, client atomic.Int64
 	b.SetParallelism((clients + 1) / 2) // GOMAXPROCS is 2 here; RunParallel runs p*GOMAXPROCS clients

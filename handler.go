@@ -19,6 +19,7 @@ import (
 	"github.com/dyndns/dyndns/plugin/derive"
 	"github.com/dyndns/dyndns/plugin/grant"
 	"github.com/dyndns/dyndns/plugin/rotate"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -32,6 +33,7 @@ type DynDNS struct {
 	origins    []string // the zones, lower-case FQDNs
 	zones      map[string]*zone.Zone
 	directory  string
+	backend    storage.Backend // where the zones are kept: directory (or memory), or etcd
 	rules      *derive.Rules
 	order      rotate.Order
 	maxAnswers int // address records of a derived service per answer (0: all)

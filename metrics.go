@@ -5,6 +5,8 @@ import (
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
+	"github.com/dyndns/dyndns/plugin/journal"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
@@ -79,16 +81,18 @@ func (journalCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (journalCollector) Collect(ch chan<- prometheus.Metric) {
-	registry.Lock()
-	defer registry.Unlock()
-	for k, s := range registry.stores {
-		if k.dir == "" {
-			continue
+	storage.Each(func(_, origin string, s storage.Store) {
+		j, ok := s.(interface{ Stats() journal.Stats })
+		if !ok {
+			return
 		}
-		st := s.store.Stats()
-		ch <- prometheus.MustNewConstMetric(journalEntriesDesc, prometheus.CounterValue, float64(st.Records), k.origin)
-		ch <- prometheus.MustNewConstMetric(journalSyncsDesc, prometheus.CounterValue, float64(st.Syncs), k.origin)
-	}
+		st := j.Stats()
+		if st == (journal.Stats{}) {
+			return // a zone in memory, or a journal that has seen nothing yet
+		}
+		ch <- prometheus.MustNewConstMetric(journalEntriesDesc, prometheus.CounterValue, float64(st.Records), origin)
+		ch <- prometheus.MustNewConstMetric(journalSyncsDesc, prometheus.CounterValue, float64(st.Syncs), origin)
+	})
 }
 
 func serverOf(ctx context.Context) string { return metrics.WithServer(ctx) }

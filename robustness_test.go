@@ -17,6 +17,7 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/dyndns/dyndns/plugin/durable"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,13 +37,11 @@ func udpOf(i *caddy.Instance) string { return i.Servers()[0].LocalAddr().String(
 // sharedZone returns the zone of origin held in the store registry.
 func sharedZone(t *testing.T, dir, origin string) *zone.Zone {
 	t.Helper()
-	registry.Lock()
-	defer registry.Unlock()
-	s := registry.stores[storeKey{dir, origin}]
+	s := storage.Lookup((&durable.Directory{Dir: dir}).Key(), origin)
 	if s == nil {
 		t.Fatalf("no store for %s in %q", origin, dir)
 	}
-	return s.store.Zone
+	return s.Zone()
 }
 
 // holdWriter makes the zone's writer busy until the returned func is called.
@@ -188,11 +187,8 @@ func TestFailedReloadLeavesTheZoneUntouched(t *testing.T) {
 	}
 	i.Stop()
 	i.ShutdownCallbacks()
-	registry.Lock()
-	s := registry.stores[storeKey{dir, "reload.test."}]
-	registry.Unlock()
-	if s != nil {
-		t.Fatalf("the store is still open after the last instance shut down (owners %v)", s.owners)
+	if storage.Lookup((&durable.Directory{Dir: dir}).Key(), "reload.test.") != nil {
+		t.Fatal("the store is still open after the last instance shut down")
 	}
 	if data, err := os.ReadFile(durable.ZoneFile(dir, "reload.test.")); err != nil || !bytes.Contains(data, []byte("a-web-prod")) {
 		t.Errorf("no final snapshot: %v\n%s", err, data)

@@ -19,6 +19,7 @@ import (
 	_ "github.com/coredns/coredns/plugin/reload"
 	_ "github.com/coredns/coredns/plugin/transfer"
 	_ "github.com/coredns/coredns/plugin/tsig"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/miekg/dns"
 )
 
@@ -39,20 +40,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// openStores lists the stores in the registry as "dir|origin".
-func openStores() []string {
-	registry.Lock()
-	defer registry.Unlock()
-	var open []string
-	for k := range registry.stores {
-		open = append(open, k.dir+"|"+k.origin)
-	}
-	for dir := range registry.locks {
-		open = append(open, "lock "+dir)
-	}
-	slices.Sort(open)
-	return open
-}
+// openStores lists the stores and places still open.
+func openStores() []string { return storage.Open() }
 
 var startMu sync.Mutex
 
@@ -168,7 +157,6 @@ func needTool(t testing.TB, name string) string {
 // next server on the same zone (and tests would depend on their order).
 func TestStoppedServerLeavesNoZoneBehind(t *testing.T) {
 	const probe = "isolation-probe-sfo-prod.skynet.example.com."
-	key := storeKey{"", "skynet.example.com."}
 	t.Run("first server", func(t *testing.T) {
 		udp, tcp := startServer(t, seedCorefile)
 		if r := register(t, "tcp", tcp, "isolation-probe-sfo-prod", "13.37.9.9"); r.Rcode != dns.RcodeSuccess {
@@ -178,10 +166,7 @@ func TestStoppedServerLeavesNoZoneBehind(t *testing.T) {
 			t.Fatalf("probe answers %v", got)
 		}
 	}) // its cleanup shut the first server down
-	registry.Lock()
-	leaked := registry.stores[key] != nil
-	registry.Unlock()
-	if leaked {
+	if storage.Lookup("memory", "skynet.example.com.") != nil {
 		t.Error("the stopped server's store is still in the registry")
 	}
 

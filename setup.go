@@ -15,6 +15,7 @@ import (
 	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/dyndns/dyndns/plugin/check"
 	"github.com/dyndns/dyndns/plugin/derive"
+	"github.com/dyndns/dyndns/plugin/durable"
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/miekg/dns"
 )
@@ -147,6 +148,7 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 	if c.Next() {
 		return nil, c.Errf("dyndns can be used once per server block, found a second at %q", c.Val())
 	}
+	d.backend = &durable.Directory{Dir: d.directory}
 	d.rules = rules
 	if rules == nil {
 		d.rules = derive.Default()

@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/coredns/caddy"
-	"github.com/dyndns/dyndns/plugin/durable"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -14,6 +15,10 @@ import (
 // dirClaims records, per server instance, which server block uses which
 // directory: two blocks sharing one would be two writers of one journal.
 type dirClaims struct{}
+
+// generations numbers caddy instances in the order they are set up; stores
+// are owned by generations (see storage.Acquire).
+var generations atomic.Uint64
 
 // instanceGeneration is the key under which a caddy instance keeps its
 // generation number, shared by its blocks.
@@ -39,33 +44,34 @@ func (d *DynDNS) open(c *caddy.Controller) error {
 		}
 		claims[d.directory] = c.ServerBlockIndex
 	}
-	opts := durable.Options{
-		SnapshotInterval:    d.snapshotInterval,
-		SnapshotJournalSize: d.snapshotJournalSize,
-		History:             d.ixfrHistory,
-		Logf:                log.Infof,
-		Warnf:               log.Warningf,
+	opts := storage.Options{
+		SnapshotInterval: d.snapshotInterval,
+		SnapshotSize:     d.snapshotJournalSize,
+		History:          d.ixfrHistory,
+		Logf:             log.Infof,
+		Warnf:            log.Warningf,
 	}
 	for _, origin := range d.origins {
 		opts.Apex = d.apex(origin)
-		s, err := acquire(d.gen, d.directory, origin, d.rules, d.settings(), opts)
+		s, err := storage.Acquire(d.gen, d.backend, origin, d.settings(), opts)
 		if err != nil {
 			d.close()
 			return err
 		}
-		d.zones[origin] = s.Zone
+		d.zones[origin] = s.Zone()
 	}
 	return nil
 }
 
 // settings are the block's options that live in its shared stores.
-func (d *DynDNS) settings() storeSettings {
-	return storeSettings{
-		rules:            d.rules.String(),
-		snapshotInterval: d.snapshotInterval,
-		snapshotSize:     d.snapshotJournalSize,
-		queueLimit:       d.limits.queuedUpdates,
-		ixfrHistory:      d.ixfrHistory,
+func (d *DynDNS) settings() storage.Settings {
+	return storage.Settings{
+		Deriver:          d.rules,
+		Rules:            d.rules.String(),
+		SnapshotInterval: d.snapshotInterval,
+		SnapshotSize:     d.snapshotJournalSize,
+		QueueLimit:       d.limits.queuedUpdates,
+		History:          d.ixfrHistory,
 	}
 }
 
@@ -74,7 +80,7 @@ func (d *DynDNS) settings() storeSettings {
 func (d *DynDNS) apply() error {
 	var errs []error
 	for _, origin := range d.origins {
-		errs = append(errs, apply(d.directory, origin, d.rules, d.settings(), d.expired))
+		errs = append(errs, storage.Apply(d.backend.Key(), origin, d.settings(), d.expired))
 		d.observe(origin, d.zones[origin].Current())
 	}
 	if d.ptr {
@@ -114,7 +120,7 @@ func (d *DynDNS) refreshChecks() {
 // here, and this block's settings are put back in case the failed instance
 // got as far as applying its own.
 func (d *DynDNS) restartFailed() error {
-	return errors.Join(dropNewer(d.gen), d.apply())
+	return errors.Join(storage.DropNewer(d.gen), d.apply())
 }
 
 // close releases the block's stores; the last instance using a store
@@ -129,7 +135,7 @@ func (d *DynDNS) close() error {
 			checkers.Delete(d)
 		}
 		for origin := range d.zones {
-			errs = append(errs, release(d.gen, d.directory, origin))
+			errs = append(errs, storage.Release(d.gen, d.backend.Key(), origin))
 		}
 	})
 	return errors.Join(errs...)

@@ -40,7 +40,7 @@ func TestFailedBatchLeavesNothingBehind(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				name := fmt.Sprintf("r%d-w%d-web-prod.%s", round, w, origin)
-				_, _, err := s.Zone.Update(addHost(name, fmt.Sprintf("10.1.%d.%d", round, w)))
+				_, _, err := s.Zone().Update(addHost(name, fmt.Sprintf("10.1.%d.%d", round, w)))
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil {
@@ -62,12 +62,12 @@ func TestFailedBatchLeavesNothingBehind(t *testing.T) {
 	again := open(t, dir, nil)
 	defer again.Close()
 	for name := range acked {
-		if again.Zone.Current().Node(name) == nil {
+		if again.Zone().Current().Node(name) == nil {
 			t.Errorf("acknowledged %s is missing after the restart", name)
 		}
 	}
 	for name := range failed {
-		if again.Zone.Current().Node(name) != nil {
+		if again.Zone().Current().Node(name) != nil {
 			t.Errorf("failed %s is present after the restart", name)
 		}
 	}
@@ -84,7 +84,7 @@ func changesets(t *testing.T, n int) []zone.Changeset {
 	}
 	out := make([]zone.Changeset, n)
 	for i := range out {
-		if out[i], _, err = mem.Zone.Update(addHost(fmt.Sprintf("h%d.%s", i, origin), "10.2.0.1")); err != nil {
+		if out[i], _, err = mem.Zone().Update(addHost(fmt.Sprintf("h%d.%s", i, origin), "10.2.0.1")); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,7 @@ func BenchmarkColdStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, _, err = s.Zone.Update(func(t *zone.Txn) error {
+	_, _, err = s.Zone().Update(func(t *zone.Txn) error {
 		for i := range hosts {
 			rr, _ := dns.NewRR(fmt.Sprintf("h%d-svc%d-prod.%s 60 IN A 10.%d.%d.%d", i, i%100, origin, i>>16&255, i>>8&255, i&255))
 			if err := t.Insert(rr); err != nil {
@@ -38,11 +38,11 @@ func BenchmarkColdStart(b *testing.B) {
 		b.Fatal(err)
 	}
 	for i := range journaled {
-		if _, _, err := s.Zone.Update(addHost(fmt.Sprintf("h%d-svc%d-prod.%s", i, i%100, origin), fmt.Sprintf("172.16.%d.%d", i>>8&255, i&255))); err != nil {
+		if _, _, err := s.Zone().Update(addHost(fmt.Sprintf("h%d-svc%d-prod.%s", i, i%100, origin), fmt.Sprintf("172.16.%d.%d", i>>8&255, i&255))); err != nil {
 			b.Fatal(err)
 		}
 	}
-	want := s.Zone.Current().Serial()
+	want := s.Zone().Current().Serial()
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
@@ -61,7 +61,7 @@ func BenchmarkColdStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms/start")
-		if got := again.Zone.Current().Serial(); got != want {
+		if got := again.Zone().Current().Serial(); got != want {
 			b.Fatalf("serial %d after replay, want %d", got, want)
 		}
 		b.StopTimer()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dyndns/dyndns/plugin/journal"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -77,41 +78,10 @@ func changesetOf(e journal.Entry) zone.Changeset {
 	return c
 }
 
-// retryExpiry is how long the expiry loop waits after a failed expiry (a
-// full disk) before it tries again.
-const retryExpiry = time.Second
-
-// expiryLoop deletes records when their lease runs out: it sleeps until the
-// earliest deadline, or until a commit brings an earlier one.
-func (s *Store) expiryLoop() {
-	defer s.loops.Done()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		wait := time.Hour
-		if next, ok := s.Zone.NextExpiry(); ok {
-			wait = max(time.Until(next), 0)
-		}
-		timer.Reset(wait)
-		select {
-		case <-s.stop:
-			return
-		case <-s.Zone.ExpiryChanged():
-			continue
-		case <-timer.C:
-		}
-		expired, v, err := s.Zone.Expire(time.Now())
-		if err != nil {
-			s.warnf("zone %s: expiring leases failed, retrying: %v", s.Zone.Origin(), err)
-			select {
-			case <-s.stop:
-				return
-			case <-time.After(retryExpiry):
-			}
-			continue
-		}
-		if fn := s.expired.Load(); fn != nil && len(expired) > 0 {
-			(*fn)(expired, v)
-		}
+// report is who is told of expired records now.
+func (s *Store) report() storage.Expired {
+	if fn := s.expired.Load(); fn != nil {
+		return *fn
 	}
+	return nil
 }

@@ -30,7 +30,7 @@ func leased(t *testing.T, s *Store, text string, until int64) zone.Changeset {
 		t.Fatal(err)
 	}
 	o := update.Options{Permit: func([]dns.RR) bool { return true }, LeaseUntil: until}
-	cs, _, err := s.Zone.Update(func(tx *zone.Txn) error { return update.Apply(tx, m, o) })
+	cs, _, err := s.Zone().Update(func(tx *zone.Txn) error { return update.Apply(tx, m, o) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func leased(t *testing.T, s *Store, text string, until int64) zone.Changeset {
 func leaseOf(t *testing.T, s *Store, text string) int64 {
 	t.Helper()
 	rr, _ := dns.NewRR(text)
-	return s.Zone.Current().Lease(rr)
+	return s.Zone().Current().Lease(rr)
 }
 
 // Lease deadlines live in the journal and, after a snapshot, in the zone
@@ -52,7 +52,7 @@ func TestLeasesSurviveSnapshotsAndCrashes(t *testing.T) {
 	const host = "h-web-prod.example.org. 60 IN A 192.0.2.1"
 	far := time.Now().Add(time.Hour).Unix()
 	leased(t, s, host, far)
-	serial := s.Zone.Current().Serial()
+	serial := s.Zone().Current().Serial()
 	if err := s.Snapshot(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestLeasesSurviveSnapshotsAndCrashes(t *testing.T) {
 		t.Fatalf("the snapshot lacks the lease or the LSN:\n%s", data)
 	}
 	cs := leased(t, s, host, far+600) // a renewal
-	if cs.ChangesRecords() || s.Zone.Current().Serial() != serial {
+	if cs.ChangesRecords() || s.Zone().Current().Serial() != serial {
 		t.Fatalf("a renewal changed records or the serial: %+v", cs)
 	}
 
@@ -83,7 +83,7 @@ func TestLeasesSurviveSnapshotsAndCrashes(t *testing.T) {
 	leased(t, third, "n-web-prod.example.org. 60 IN A 192.0.2.2", far)
 	fourth := open(t, dir, nil)
 	defer fourth.Close()
-	if fourth.Zone.Current().Node("n-web-prod.example.org.") == nil {
+	if fourth.Zone().Current().Node("n-web-prod.example.org.") == nil {
 		t.Fatal("an update journaled after the journal was removed is lost")
 	}
 }
@@ -98,7 +98,7 @@ func TestLeaseExpiredWhileClosedIsGoneAtOpen(t *testing.T) {
 	s.Close()
 	again := open(t, dir, nil)
 	defer again.Close()
-	v := again.Zone.Current()
+	v := again.Zone().Current()
 	if v.Node("old-web-prod.example.org.") != nil || v.Node("new-web-prod.example.org.") == nil {
 		t.Fatal("open kept an expired record or dropped a live one")
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dyndns/dyndns/plugin/journal"
 	"github.com/dyndns/dyndns/plugin/masterfile"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -35,9 +36,8 @@ type Options struct {
 	History int
 }
 
-// Expired is told of the records whose lease ran out, once their deletion
-// is committed, with the version that no longer holds them.
-type Expired func(rrs []dns.RR, v *zone.Version)
+// Expired is told of the records whose lease ran out.
+type Expired = storage.Expired
 
 // The defaults write a busy zone back about as often as BIND does (within
 // 15 minutes), and bound the journal so cold starts replay little.
@@ -48,7 +48,7 @@ const (
 
 // Store is one zone kept on disk.
 type Store struct {
-	Zone *zone.Zone
+	zone *zone.Zone
 
 	opts    Options
 	path    string
@@ -72,7 +72,7 @@ type Store struct {
 // Open loads origin's zone from opts.Dir (zone file, then journal) and makes
 // every later commit durable.
 func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
-	s := &Store{Zone: zone.New(origin, d), opts: opts, kick: make(chan struct{}, 1), retime: make(chan struct{}, 1),
+	s := &Store{zone: zone.New(origin, d), opts: opts, kick: make(chan struct{}, 1), retime: make(chan struct{}, 1),
 		stop: make(chan struct{})}
 	s.SetSnapshotPolicy(opts.SnapshotInterval, opts.SnapshotJournalSize)
 	if opts.Dir != "" {
@@ -86,8 +86,8 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 	replayed := 0
 	var fileLSN uint64
 	var past []zone.Changeset // the journal's changesets, for the IXFR history
-	s.Zone.SetHistory(0)      // the load itself is no change a secondary can apply
-	_, _, err := s.Zone.Update(func(t *zone.Txn) error {
+	s.zone.SetHistory(0)      // the load itself is no change a secondary can apply
+	_, _, err := s.zone.Update(func(t *zone.Txn) error {
 		var err error
 		if fileLSN, err = load(t, s.path, opts.Apex); err != nil {
 			return err
@@ -108,15 +108,15 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("zone %s: %w", origin, err)
 	}
 	if replayed > 0 {
-		s.logf("zone %s: replayed %d journal entries up to serial %d", origin, replayed, s.Zone.Current().Serial())
+		s.logf("zone %s: replayed %d journal entries up to serial %d", origin, replayed, s.zone.Current().Serial())
 	}
 	s.SetHistory(opts.History)
-	s.Zone.Remember(past...)
+	s.zone.Remember(past...)
 	if s.journal != nil {
-		s.Zone.SetLog(s)
+		s.zone.SetLog(s)
 	}
 	// Leases that ran out while the server was down end before it answers.
-	expired, _, err := s.Zone.Expire(time.Now())
+	expired, _, err := s.zone.Expire(time.Now())
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("zone %s: expiring leases: %w", origin, err)
@@ -128,10 +128,12 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 		s.loops.Add(1)
 		go s.snapshotLoop()
 	}
-	s.loops.Add(1)
-	go s.expiryLoop()
+	s.loops.Go(func() { storage.RunExpiry(s.zone, s.stop, s.report, s.warnf) })
 	return s, nil
 }
+
+// Zone is the zone the store keeps.
+func (s *Store) Zone() *zone.Zone { return s.zone }
 
 // continueFile makes the journal's LSNs continue those the zone file covers.
 // A journal behind the file (removed, or left from before the file was
@@ -159,7 +161,7 @@ func (s *Store) SetHistory(n int) {
 		n = 0
 	}
 	s.history.Store(int64(n))
-	s.Zone.SetHistory(n)
+	s.zone.SetHistory(n)
 }
 
 // SetExpired sets who is told of expired records (nil: nobody).
@@ -253,7 +255,7 @@ func (s *Store) Snapshot() error {
 	// no update commits: the file then covers exactly the entries up to lsn.
 	var v *zone.Version
 	var lsn uint64
-	s.Zone.Locked(func(cur *zone.Version) { v, lsn = cur, s.journal.LastLSN() })
+	s.zone.Locked(func(cur *zone.Version) { v, lsn = cur, s.journal.LastLSN() })
 	if lsn == s.snapLSN.Load() {
 		return nil
 	}
@@ -292,7 +294,7 @@ func (s *Store) snapshotLoop() {
 		case <-s.kick:
 		}
 		if err := s.Snapshot(); err != nil {
-			s.warnf("zone %s: snapshot failed, the journal keeps every change: %v", s.Zone.Origin(), err)
+			s.warnf("zone %s: snapshot failed, the journal keeps every change: %v", s.zone.Origin(), err)
 		}
 	}
 }
@@ -307,7 +309,7 @@ func (s *Store) Close() error {
 		}
 		err := s.Snapshot()
 		if err != nil {
-			s.warnf("zone %s: final snapshot failed, the journal keeps every change: %v", s.Zone.Origin(), err)
+			s.warnf("zone %s: final snapshot failed, the journal keeps every change: %v", s.zone.Origin(), err)
 		}
 		s.closeErr = errors.Join(err, s.journal.Close())
 	})

@@ -93,7 +93,7 @@ func TestReplayEqualsMemory(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			s := open(t, dir, nil)
 			for i := range 300 {
-				if _, _, err := s.Zone.Update(randomUpdate(t, r)); err != nil {
+				if _, _, err := s.Zone().Update(randomUpdate(t, r)); err != nil {
 					t.Fatal(err)
 				}
 				if i == 120 { // a snapshot in the middle: replay starts after it
@@ -102,10 +102,10 @@ func TestReplayEqualsMemory(t *testing.T) {
 					}
 				}
 			}
-			want := dump(s.Zone)
+			want := dump(s.Zone())
 			// A crash: the store is never closed. Reopen from what is on disk.
 			again := open(t, dir, nil)
-			if got := dump(again.Zone); !slices.Equal(got, want) {
+			if got := dump(again.Zone()); !slices.Equal(got, want) {
 				for i := range got {
 					if got[i] != want[i] {
 						t.Fatalf("replayed zone differs from memory at %d:\n got %s\nwant %s", i, got[i], want[i])
@@ -121,7 +121,7 @@ func TestReplayEqualsMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			third := open(t, dir, nil)
-			if got := dump(third.Zone); !slices.Equal(got, want) {
+			if got := dump(third.Zone()); !slices.Equal(got, want) {
 				t.Fatal("zone file after close differs from memory")
 			}
 			third.Close()
@@ -144,31 +144,31 @@ func TestDiskFullFailsTheUpdateAndKeepsServing(t *testing.T) {
 	dir := t.TempDir()
 	ffs := faultfs.New(journal.OS{})
 	s := open(t, dir, ffs)
-	if _, _, err := s.Zone.Update(addHost("a-web-prod."+origin, "10.0.0.1")); err != nil {
+	if _, _, err := s.Zone().Update(addHost("a-web-prod."+origin, "10.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
-	before := s.Zone.Current()
+	before := s.Zone().Current()
 
 	ffs.FailWrites(0, syscall.ENOSPC)
-	_, _, err := s.Zone.Update(addHost("b-web-prod."+origin, "10.0.0.2"))
+	_, _, err := s.Zone().Update(addHost("b-web-prod."+origin, "10.0.0.2"))
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("update on a full disk: %v, want ENOSPC", err)
 	}
-	if s.Zone.Current() != before {
+	if s.Zone().Current() != before {
 		t.Fatal("the zone shows an update that was not made durable")
 	}
 	ffs.Heal()
-	if _, _, err := s.Zone.Update(addHost("c-web-prod."+origin, "10.0.0.3")); err != nil {
+	if _, _, err := s.Zone().Update(addHost("c-web-prod."+origin, "10.0.0.3")); err != nil {
 		t.Fatalf("update after the disk recovered: %v", err)
 	}
 	ffs.FailSyncs(0, syscall.EIO)
-	if _, _, err := s.Zone.Update(addHost("d-web-prod."+origin, "10.0.0.4")); !errors.Is(err, syscall.EIO) {
+	if _, _, err := s.Zone().Update(addHost("d-web-prod."+origin, "10.0.0.4")); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("update with a failing fsync: %v, want EIO", err)
 	}
 	ffs.Heal()
 
 	again := open(t, dir, nil)
-	got := strings.Join(dump(again.Zone), "\n")
+	got := strings.Join(dump(again.Zone()), "\n")
 	for name, want := range map[string]bool{"a-web-prod": true, "b-web-prod": false, "c-web-prod": true, "d-web-prod": false} {
 		if strings.Contains(got, name+"."+origin) != want {
 			t.Errorf("%s present = %v after restart, want %v", name, !want, want)
@@ -179,15 +179,15 @@ func TestDiskFullFailsTheUpdateAndKeepsServing(t *testing.T) {
 func TestTornTailIsDropped(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, nil)
-	s.Zone.Update(addHost("a-web-prod."+origin, "10.0.0.1"))
-	s.Zone.Update(addHost("b-web-prod."+origin, "10.0.0.2"))
+	s.Zone().Update(addHost("a-web-prod."+origin, "10.0.0.1"))
+	s.Zone().Update(addHost("b-web-prod."+origin, "10.0.0.2"))
 	path := JournalFile(dir, origin)
 	fi, _ := os.Stat(path)
 	if err := os.Truncate(path, fi.Size()-3); err != nil { // the last write was cut short
 		t.Fatal(err)
 	}
 	again := open(t, dir, nil)
-	got := strings.Join(dump(again.Zone), "\n")
+	got := strings.Join(dump(again.Zone()), "\n")
 	if !strings.Contains(got, "a-web-prod") || strings.Contains(got, "b-web-prod") {
 		t.Errorf("after a torn tail:\n%s", got)
 	}
@@ -196,8 +196,8 @@ func TestTornTailIsDropped(t *testing.T) {
 func TestCorruptJournalRefusesToStart(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, nil)
-	s.Zone.Update(addHost("a-web-prod."+origin, "10.0.0.1"))
-	s.Zone.Update(addHost("b-web-prod."+origin, "10.0.0.2"))
+	s.Zone().Update(addHost("a-web-prod."+origin, "10.0.0.1"))
+	s.Zone().Update(addHost("b-web-prod."+origin, "10.0.0.2"))
 	path := JournalFile(dir, origin)
 	data, _ := os.ReadFile(path)
 	data[journal.HeaderSize+20] ^= 0xff // inside the first record
@@ -211,7 +211,7 @@ func TestCorruptJournalRefusesToStart(t *testing.T) {
 func TestEditedZoneFileWithHigherSerialWins(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, nil)
-	s.Zone.Update(addHost("a-web-prod."+origin, "10.0.0.1"))
+	s.Zone().Update(addHost("a-web-prod."+origin, "10.0.0.1"))
 	s.Close()
 	// The operator edits the stopped zone: a new record and a higher serial.
 	path := ZoneFile(dir, origin)
@@ -219,22 +219,22 @@ func TestEditedZoneFileWithHigherSerialWins(t *testing.T) {
 	text := strings.Replace(string(data), " 2 3600 600", " 100 3600 600", 1) + "edited 60 IN TXT \"by hand\"\n"
 	os.WriteFile(path, []byte(text), 0o644)
 	again := open(t, dir, nil)
-	if again.Zone.Current().Serial() != 100 || again.Zone.Current().Node("edited."+origin) == nil {
-		t.Fatalf("edited zone file not loaded: serial %d", again.Zone.Current().Serial())
+	if again.Zone().Current().Serial() != 100 || again.Zone().Current().Node("edited."+origin) == nil {
+		t.Fatalf("edited zone file not loaded: serial %d", again.Zone().Current().Serial())
 	}
-	if _, _, err := again.Zone.Update(addHost("b-web-prod."+origin, "10.0.0.2")); err != nil {
+	if _, _, err := again.Zone().Update(addHost("b-web-prod."+origin, "10.0.0.2")); err != nil {
 		t.Fatal(err)
 	}
 	third := open(t, dir, nil) // crash: replay on top of the edited file
-	if third.Zone.Current().Serial() != 101 || third.Zone.Current().Node("b-web-prod."+origin) == nil {
-		t.Errorf("journal after an edit not replayed: serial %d", third.Zone.Current().Serial())
+	if third.Zone().Current().Serial() != 101 || third.Zone().Current().Node("b-web-prod."+origin) == nil {
+		t.Errorf("journal after an edit not replayed: serial %d", third.Zone().Current().Serial())
 	}
 }
 
 func TestJournalThatDoesNotContinueTheFileRefusesToStart(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir, nil)
-	s.Zone.Update(addHost("a-web-prod."+origin, "10.0.0.1")) // serial 1 → 2, in the journal only
+	s.Zone().Update(addHost("a-web-prod."+origin, "10.0.0.1")) // serial 1 → 2, in the journal only
 	// The operator rewrites the zone file (serial 1 → 5? no: to a serial the journal skips).
 	os.WriteFile(ZoneFile(dir, origin), []byte("$ORIGIN example.org.\n@ 3600 IN SOA ns1 hm 0 1 1 1 1\n@ IN NS ns1\n"), 0o644)
 	_, err := Open(origin, derive.Default(), Options{Dir: dir})
