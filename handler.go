@@ -17,6 +17,7 @@ import (
 	"github.com/dyndns/dyndns/plugin/acl"
 	"github.com/dyndns/dyndns/plugin/check"
 	"github.com/dyndns/dyndns/plugin/derive"
+	"github.com/dyndns/dyndns/plugin/etcdstore"
 	"github.com/dyndns/dyndns/plugin/grant"
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/dyndns/dyndns/plugin/storage"
@@ -33,7 +34,8 @@ type DynDNS struct {
 	origins    []string // the zones, lower-case FQDNs
 	zones      map[string]*zone.Zone
 	directory  string
-	backend    storage.Backend // where the zones are kept: directory (or memory), or etcd
+	backend    storage.Backend   // where the zones are kept: directory (or memory), or etcd
+	etcd       *etcdstore.Config // etcd lines, nil without
 	rules      *derive.Rules
 	order      rotate.Order
 	maxAnswers int // address records of a derived service per answer (0: all)

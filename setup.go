@@ -88,6 +88,9 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			if len(args) != 1 {
 				return nil, c.ArgErr()
 			}
+			if d.etcd != nil {
+				return nil, c.Err("directory and etcd are two places to keep the zones: use one")
+			}
 			d.directory = args[0]
 			if !filepath.IsAbs(d.directory) {
 				d.directory = filepath.Join(dnsserver.GetConfig(c).Root, d.directory)
@@ -96,6 +99,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 			if merr := os.MkdirAll(d.directory, 0o750); merr != nil {
 				return nil, c.Errf("directory %q: %v", d.directory, merr)
 			}
+		case "etcd", "etcd-path", "etcd-tls", "etcd-credentials":
+			err = d.parseEtcd(option, args)
 		case "derive":
 			rules, err = rules.Parse(args)
 		case "order":
@@ -148,7 +153,13 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 	if c.Next() {
 		return nil, c.Errf("dyndns can be used once per server block, found a second at %q", c.Val())
 	}
-	d.backend = &durable.Directory{Dir: d.directory}
+	if d.etcd != nil {
+		if err := d.etcdBackend(); err != nil {
+			return nil, c.Err(err.Error())
+		}
+	} else {
+		d.backend = &durable.Directory{Dir: d.directory}
+	}
 	d.rules = rules
 	if rules == nil {
 		d.rules = derive.Default()

@@ -189,3 +189,12 @@ func decodeRRs(p []byte, off, n int) ([]dns.RR, int, error) {
 	}
 	return rrs, off, nil
 }
+
+// AppendEntry appends the encoding of e (the payload of a journal record,
+// without framing or checksum) to dst. Stores that keep changesets
+// elsewhere (etcd) use the journal's format for them.
+func AppendEntry(dst []byte, e *Entry) ([]byte, error) { return appendPayload(dst, e) }
+
+// DecodeEntry decodes what AppendEntry encoded; it never trusts the counts
+// it reads (see minRRWire).
+func DecodeEntry(p []byte) (Entry, error) { return decodePayload(p) }
