@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyndns/dyndns/internal/etcdtest"
 	"github.com/miekg/dns"
 )
 
@@ -25,6 +26,17 @@ import (
 // kill, and until the kill every dial, write and read must succeed: a test
 // whose clients never got through would prove nothing.
 func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
+	t.Run("directory", func(t *testing.T) { crashTest(t, "directory {DIR}") })
+	t.Run("etcd", func(t *testing.T) {
+		// Each replica kept its zones in memory and etcd: a kill loses
+		// the replica's memory, and the restart loads from etcd.
+		c := etcdtest.Start(t, 3)
+		crashTest(t, "etcd "+strings.Join(c.ClientURLs(), " "))
+	})
+}
+
+// crashTest runs the crash cycles with the zones kept as storage says.
+func crashTest(t *testing.T, storage string) {
 	cycles := 3
 	if s := os.Getenv("DYNDNS_CRASH_CYCLES"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -52,7 +64,7 @@ func TestCrashKeepsAcknowledgedUpdates(t *testing.T) {
 			to *
 		}
 		dyndns {
-			directory {DIR}
+			` + storage + `
 			allow-update 127.0.0.1
 			ixfr-history 50
 			` + snapshot + `

@@ -40,7 +40,10 @@ type Store struct {
 	once   sync.Once
 }
 
-var _ storage.Store = (*Store)(nil)
+var (
+	_ storage.Store = (*Store)(nil)
+	_ zone.Verifier = (*Store)(nil)
+)
 
 func open(b *Backend, origin string, d zone.Deriver, opts storage.Options) (*Store, error) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -260,6 +263,25 @@ func (s *Store) Commit(cs []zone.Changeset) error {
 		}
 		return nil
 	}
+	return s.behind(ctx)
+}
+
+// Verify implements zone.Verifier: one linearizable read of the log's head.
+func (s *Store) Verify() error {
+	ctx, cancel := context.WithTimeout(s.ctx, s.b.cfg.Timeout)
+	defer cancel()
+	r, err := s.b.client.Get(ctx, s.keys.head())
+	if err != nil {
+		return fmt.Errorf("etcd: %w", err)
+	}
+	if len(r.Kvs) == 1 && string(r.Kvs[0].Value) == index(s.head) {
+		return nil
+	}
+	return s.behind(ctx)
+}
+
+// behind reads what the zone lacks and returns it as zone.Behind.
+func (s *Store) behind(ctx context.Context) error {
 	missing, last, err := s.records(ctx, s.head, 0)
 	if err != nil {
 		if errors.Is(err, errTrimmed) {

@@ -37,6 +37,17 @@ func (r *replica) Commit(cs []Changeset) error {
 	return nil
 }
 
+func (r *replica) Verify() error {
+	r.log.mu.Lock()
+	defer r.log.mu.Unlock()
+	if r.head != len(r.log.entries) {
+		missing := slices.Clone(r.log.entries[r.head:])
+		r.head = len(r.log.entries)
+		return &Behind{Changes: missing}
+	}
+	return nil
+}
+
 func (r *replica) catchUp() []Changeset {
 	r.log.mu.Lock()
 	defer r.log.mu.Unlock()
@@ -152,5 +163,23 @@ func TestReloadReplacesTheState(t *testing.T) {
 	}
 	if next, ok := z.NextExpiry(); !ok || next.Unix() != until {
 		t.Errorf("next expiry %v %v, want the reloaded lease", next, ok)
+	}
+}
+
+// A transaction that changes nothing (its prerequisite failed) on a replica
+// that is behind is run again on the head, not answered from the old version.
+func TestFailingPrerequisiteIsCheckedOnTheHead(t *testing.T) {
+	a, b, _, _ := twoReplicas(t)
+	if _, _, err := a.Update(addIfAbsent(mustRR(t, "x.rep.test. 60 IN A 192.0.2.1"))); err != nil {
+		t.Fatal(err)
+	}
+	requireX := func(t *Txn) error {
+		if !t.Node("x.rep.test.").InUse() {
+			return errors.New("NXDOMAIN")
+		}
+		return nil
+	}
+	if _, _, err := b.Update(requireX); err != nil {
+		t.Fatalf("b answered from a version without a's commit: %v", err)
 	}
 }

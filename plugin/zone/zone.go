@@ -175,6 +175,7 @@ func (z *Zone) attempt(batch []*request) error {
 		// Let queries in between the updates of a batch: with one thread a
 		// batch would otherwise hold it for as long as all of them take.
 		runtime.Gosched()
+		r.err = nil // from an attempt before, if any
 		if next, err := z.run(v, d, r); err != nil {
 			r.cs, r.err = Changeset{}, err
 		} else {
@@ -188,7 +189,7 @@ func (z *Zone) attempt(batch []*request) error {
 		}
 		r.v = v
 	}
-	if len(changes) > 0 && z.log != nil {
+	if z.log != nil {
 		if err := z.commitLog(changes); err != nil {
 			if errors.As(err, new(*Behind)) {
 				return err
@@ -255,13 +256,29 @@ func (z *Zone) run(v *Version, d Deriver, r *request) (next *Version, err error)
 	return v, nil
 }
 
-// commitLog hands the batch's changesets to the Log; a panic there fails the
-// batch like any other Log error.
+// commitLog hands the batch's changesets to the Log, or, when the batch
+// changed nothing, asks a Verifier whether the batch ran on the log's head.
+// A panic there fails the batch like any other Log error.
 func (z *Zone) commitLog(changes []Changeset) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: log: %v", ErrPanic, p)
 		}
 	}()
-	return z.log.Commit(changes)
+	if len(changes) > 0 {
+		return z.log.Commit(changes)
+	}
+	if v, ok := z.log.(Verifier); ok {
+		return v.Verify()
+	}
+	return nil
+}
+
+// Verifier is a Log shared by replicas that can tell whether the zone
+// holds every change committed so far (nil) or is Behind. A batch that
+// changes nothing (prerequisites that failed, a re-registration) commits
+// nothing, so without this it could answer from a version that another
+// replica's commit already made old.
+type Verifier interface {
+	Verify() error
 }
