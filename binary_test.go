@@ -22,7 +22,14 @@ var (
 	buildErr  error
 )
 
-// coredns builds cmd/coredns once per test run and returns its path.
+// staticBuild is how the Dockerfile builds cmd/coredns, and so how the
+// tests build it: static (no cgo: the image has no libc), without the
+// build machine's paths or debug information. TestDockerImage checks that
+// the Dockerfile says the same.
+const staticBuild = "CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'"
+
+// coredns builds cmd/coredns once per test run, as staticBuild, and
+// returns its path.
 func coredns(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -32,7 +39,9 @@ func coredns(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "coredns")
-		out, err := exec.Command("go", "build", "-o", binPath, "./cmd/coredns").CombinedOutput()
+		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binPath, "./cmd/coredns")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
