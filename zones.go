@@ -3,6 +3,7 @@ package dyndns
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -80,7 +81,7 @@ func (d *DynDNS) settings() storage.Settings {
 func (d *DynDNS) apply() error {
 	var errs []error
 	for _, origin := range d.origins {
-		errs = append(errs, storage.Apply(d.backend.Key(), origin, d.settings(), d.expired))
+		errs = append(errs, storage.Apply(d.backend.Key(), origin, d.settings(), storage.Hooks{Expired: d.expired, Followed: d.followed}))
 		d.observe(origin, d.zones[origin].Current())
 	}
 	if d.ptr {
@@ -105,6 +106,17 @@ func (d *DynDNS) expired(rrs []dns.RR, v *zone.Version) {
 		if err := d.followHosts(origin, addressesOf(rrs)); err != nil {
 			log.Errorf("zone %s: %v", origin, err)
 		}
+	}
+}
+
+// followed is told of changes another replica committed (storage in etcd),
+// once this one serves them: the metrics and this replica's secondaries
+// learn of them as of its own.
+func (d *DynDNS) followed(v *zone.Version, cs []zone.Changeset) {
+	d.observe(v.Origin(), v)
+	if slices.ContainsFunc(cs, zone.Changeset.ChangesRecords) {
+		d.notify(v.Origin())
+		d.refreshChecks()
 	}
 }
 

@@ -87,18 +87,26 @@ func Acquire(gen uint64, b Backend, origin string, set Settings, opts Options) (
 	return st, nil
 }
 
+// Hooks are what a block is told of the changes it did not make itself.
+type Hooks struct {
+	Expired  Expired                                    // records whose lease ran out
+	Followed func(v *zone.Version, cs []zone.Changeset) // changes another replica committed
+}
+
 // Apply brings the store of origin at place key to the settings of a block
 // that starts (or, after a failed reload, of the one that keeps running),
-// and makes it report expired leases to that block. Only what changed is
-// done: new derive rules cost a walk of the zone.
-func Apply(key, origin string, set Settings, expired Expired) error {
+// and makes it report to that block's hooks. Only what changed is done:
+// new derive rules cost a walk of the zone.
+func Apply(key, origin string, set Settings, hooks Hooks) error {
 	registry.Lock()
 	defer registry.Unlock()
 	s := registry.stores[storeKey{key, origin}]
 	if s == nil {
 		return nil
 	}
-	s.store.SetExpired(expired) // the instance that starts reports expiries from now on
+	// The instance that starts is told from now on.
+	s.store.SetExpired(hooks.Expired)
+	s.store.Zone().SetFollowed(hooks.Followed)
 	if s.settings.same(set) {
 		return nil
 	}

@@ -56,8 +56,23 @@ func (z *Zone) follow(cs []Changeset) (err error) {
 		t.Apply(c)
 	}
 	z.seq++
-	z.publish(t.commit(z.seq), cs)
+	v := t.commit(z.seq)
+	z.publish(v, cs)
+	if fn := z.followed.Load(); fn != nil {
+		(*fn)(v, cs)
+	}
 	return nil
+}
+
+// SetFollowed sets who is told of changes the zone followed (committed
+// elsewhere), once they are served: nil for nobody. It is called with the
+// writer lock held and must not update the zone.
+func (z *Zone) SetFollowed(fn func(v *Version, cs []Changeset)) {
+	if fn == nil {
+		z.followed.Store(nil)
+		return
+	}
+	z.followed.Store(&fn)
 }
 
 // publish makes v current and records the changesets that lead to it.

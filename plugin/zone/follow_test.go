@@ -102,8 +102,13 @@ func TestBehindRunsTheTransactionAgain(t *testing.T) {
 	if _, _, err := b.Update(addIfAbsent(mustRR(t, "y-web-prod.rep.test. 60 IN A 192.0.2.3"))); err != nil {
 		t.Fatal(err)
 	}
+	var told []uint32
+	a.SetFollowed(func(v *Version, cs []Changeset) { told = append(told, v.Serial()) })
 	if err := a.Follow(func() []Changeset { return (&replica{log: rb.log, head: 1}).catchUp() }); err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(told, []uint32{3}) {
+		t.Errorf("the followed hook was told of serials %v, want [3]", told)
 	}
 	if a.Current().Serial() != 3 || b.Current().Serial() != 3 {
 		t.Fatalf("serials %d and %d, want 3 on both", a.Current().Serial(), b.Current().Serial())

@@ -42,6 +42,8 @@ type Zone struct {
 	wmu sync.Mutex // held by the writer processing a batch
 	seq uint64     // guarded by wmu
 
+	followed atomic.Pointer[func(*Version, []Changeset)] // see SetFollowed
+
 	expiry  expiry  // lease deadlines, see lease.go
 	history history // recent changesets, for IXFR; see history.go
 }
