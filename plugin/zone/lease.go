@@ -223,12 +223,19 @@ func (z *Zone) Expire(now time.Time) ([]dns.RR, *Version, error) {
 	return expired, v, nil
 }
 
-// due pops the deadlines at or before now.
+// maxExpiryBatch bounds the records one expiry commit deletes: when many
+// leases run out at once (hosts lost together), they go in several commits
+// of bounded size (a log in etcd refuses requests over 1.5 MiB) rather
+// than one that would hold the writer long or never fit.
+const maxExpiryBatch = 4096
+
+// due pops the deadlines at or before now, at most maxExpiryBatch; the
+// rest stay due, so the expiry loop comes back at once.
 func (z *Zone) due(now int64) []deadline {
 	z.expiry.mu.Lock()
 	defer z.expiry.mu.Unlock()
 	var out []deadline
-	for len(z.expiry.heap) > 0 && z.expiry.heap[0].until <= now {
+	for len(z.expiry.heap) > 0 && z.expiry.heap[0].until <= now && len(out) < maxExpiryBatch {
 		out = append(out, heap.Pop(&z.expiry.heap).(deadline))
 	}
 	return out
