@@ -218,3 +218,44 @@ func BenchmarkLookupService(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJoinService adds a new host to a service that has k members
+// already (every host of the zone is in web): the cost of a join must not
+// grow with the service (issue 7: ratio 100k/1k ≥ 0.67 in updates/s).
+func BenchmarkJoinService(b *testing.B) {
+	for _, k := range sizes {
+		z := New("example.org.", derive.Default())
+		_, _, err := z.Update(func(tx *Txn) error {
+			for _, rr := range DefaultApex("example.org.") {
+				if err := tx.Insert(rr); err != nil {
+					return err
+				}
+			}
+			for i := range k {
+				if err := tx.Insert(hostA(fmt.Sprintf("h%d-web-prod.example.org.", i), i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
+			b.ReportAllocs()
+			i := k
+			for b.Loop() {
+				rr := hostA(fmt.Sprintf("h%d-web-prod.example.org.", i), i)
+				i++
+				if _, _, err := z.Update(func(tx *Txn) error { tx.AddRR(rr); return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func hostA(name string, i int) dns.RR {
+	return &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
+		A: net.IPv4(10, byte(i>>16), byte(i>>8), byte(i))}
+}
