@@ -107,11 +107,12 @@ func (d *DynDNS) members() map[string][]netip.Addr {
 	for _, z := range d.zones {
 		z.Current().Walk(func(n *zone.Node) bool {
 			for _, s := range n.Derived() {
-				for _, rr := range s.RRs {
+				s.Range(func(rr dns.RR) bool {
 					if a, ok := check.AddrOf(rr); ok {
 						out[n.Name()] = append(out[n.Name()], a)
 					}
-				}
+					return true
+				})
 			}
 			return true
 		})

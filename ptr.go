@@ -215,13 +215,13 @@ func addressState(n *zone.Node, addr netip.Addr) (ttl uint32, isHost, serves boo
 		}
 	}
 	if s := n.RRset(addressType(addr)); s != nil {
-		for _, rr := range s.RRs {
-			if a, ok := check.AddrOf(rr); ok && a == addr {
-				return 0, false, true
-			}
-		}
+		s.Range(func(rr dns.RR) bool {
+			a, ok := check.AddrOf(rr)
+			serves = ok && a == addr
+			return !serves
+		})
 	}
-	return 0, false, false
+	return 0, false, serves
 }
 
 func addressType(a netip.Addr) uint16 {

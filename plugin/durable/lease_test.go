@@ -102,7 +102,7 @@ func TestLeaseExpiredWhileClosedIsGoneAtOpen(t *testing.T) {
 	if v.Node("old-web-prod.example.org.") != nil || v.Node("new-web-prod.example.org.") == nil {
 		t.Fatal("open kept an expired record or dropped a live one")
 	}
-	if web := v.Node("web.example.org."); web == nil || len(web.RRset(dns.TypeA).RRs) != 1 {
+	if web := v.Node("web.example.org."); web == nil || len(web.RRset(dns.TypeA).Records()) != 1 {
 		t.Fatal("the service still holds the expired host")
 	}
 }

@@ -118,7 +118,7 @@ func checkLoaded(t *testing.T, v *zone.Version) {
 		for _, s := range n.OwnSets() {
 			typ := s.Type()
 			types = append(types, typ)
-			for i, rr := range s.RRs {
+			for i, rr := range s.Records() {
 				h := rr.Header()
 				if h.Name != name || h.Rrtype != typ || h.Ttl != s.TTL() {
 					t.Fatalf("%s %s set holds %v", name, dns.TypeToString[typ], rr)
@@ -126,12 +126,12 @@ func checkLoaded(t *testing.T, v *zone.Version) {
 				if !dns.IsSubDomain(origin, h.Name) {
 					t.Fatalf("%v is outside the zone", rr)
 				}
-				if slices.ContainsFunc(s.RRs[:i], func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }) {
+				if slices.ContainsFunc(s.Records()[:i], func(x dns.RR) bool { return dns.IsDuplicate(x, rr) }) {
 					t.Fatalf("%s %s: duplicate %v", name, dns.TypeToString[typ], rr)
 				}
 			}
-			if typ == dns.TypeSOA && (name != origin || len(s.RRs) != 1) {
-				t.Fatalf("%d SOA records at %s", len(s.RRs), name)
+			if typ == dns.TypeSOA && (name != origin || len(s.Records()) != 1) {
+				t.Fatalf("%d SOA records at %s", len(s.Records()), name)
 			}
 		}
 		if slices.Contains(types, dns.TypeCNAME) {

@@ -46,24 +46,51 @@ func (o Order) String() string {
 	return "cyclic"
 }
 
+// Records is a read-only list of records: a zone's RRset, or a Slice.
+type Records interface {
+	Len() int
+	At(i int) dns.RR
+	// Flat returns the records as one slice when they are held so, and
+	// nil otherwise (then At reads them).
+	Flat() []dns.RR
+}
+
+// Slice is a slice of records as Records.
+type Slice []dns.RR
+
+func (s Slice) Len() int        { return len(s) }
+func (s Slice) At(i int) dns.RR { return s[i] }
+func (s Slice) Flat() []dns.RR  { return s }
+
+// appendRange appends rrs[from:to].
+func appendRange(dst []dns.RR, rrs Records, from, to int) []dns.RR {
+	if flat := rrs.Flat(); flat != nil {
+		return append(dst, flat[from:to]...)
+	}
+	for i := from; i < to; i++ {
+		dst = append(dst, rrs.At(i))
+	}
+	return dst
+}
+
 // Append appends rrs to dst in this order. counter is the RRset's own rotation
 // counter, shared by every reader of that RRset; it is lock-free, so concurrent
 // answers each start at a different record.
-func (o Order) Append(dst, rrs []dns.RR, counter *atomic.Uint32) []dns.RR {
-	n := len(rrs)
+func (o Order) Append(dst []dns.RR, rrs Records, counter *atomic.Uint32) []dns.RR {
+	n := rrs.Len()
 	if n < 2 || o == Fixed {
-		return append(dst, rrs...)
+		return appendRange(dst, rrs, 0, n)
 	}
 	if o == Random {
 		start := len(dst)
-		dst = append(dst, rrs...)
+		dst = appendRange(dst, rrs, 0, n)
 		seg := dst[start:]
 		rand.Shuffle(len(seg), func(i, j int) { seg[i], seg[j] = seg[j], seg[i] })
 		return dst
 	}
 	first := int((counter.Add(1) - 1) % uint32(n))
-	dst = append(dst, rrs[first:]...)
-	return append(dst, rrs[:first]...)
+	dst = appendRange(dst, rrs, first, n)
+	return appendRange(dst, rrs, 0, first)
 }
 
 // Filter takes records out of answers (health checks); a nil Filter takes
@@ -79,8 +106,8 @@ type Filter interface {
 // give every record an equal share; for Fixed it is the first max records,
 // for Random a window at a random place, shuffled. It allocates nothing but
 // the growth of dst.
-func (o Order) AppendWindow(dst, rrs []dns.RR, counter *atomic.Uint32, max int, f Filter) []dns.RR {
-	n := len(rrs)
+func (o Order) AppendWindow(dst []dns.RR, rrs Records, counter *atomic.Uint32, max int, f Filter) []dns.RR {
+	n := rrs.Len()
 	if n == 0 {
 		return dst
 	}
@@ -113,10 +140,10 @@ func (o Order) AppendWindow(dst, rrs []dns.RR, counter *atomic.Uint32, max int, 
 
 // appendRing appends up to limit records of rrs, from start round the ring,
 // skipping those f takes out.
-func appendRing(dst, rrs []dns.RR, start, limit int, f Filter) []dns.RR {
-	n, taken := len(rrs), 0
+func appendRing(dst []dns.RR, rrs Records, start, limit int, f Filter) []dns.RR {
+	n, taken := rrs.Len(), 0
 	for i := 0; i < n && taken < limit; i++ {
-		rr := rrs[(start+i)%n]
+		rr := rrs.At((start + i) % n)
 		if f != nil && f.Out(rr) {
 			continue
 		}

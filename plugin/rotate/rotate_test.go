@@ -24,7 +24,7 @@ func firsts(o Order, rrs []dns.RR, n int) []string {
 	var c atomic.Uint32
 	var out []string
 	for range n {
-		ans := o.Append(nil, rrs, &c)
+		ans := o.Append(nil, Slice(rrs), &c)
 		out = append(out, ans[0].(*dns.A).A.String())
 	}
 	return out
@@ -57,7 +57,7 @@ func TestRandomKeepsEveryRecord(t *testing.T) {
 	var c atomic.Uint32
 	seen := map[string]bool{}
 	for range 200 {
-		ans := Random.Append(nil, rrs, &c)
+		ans := Random.Append(nil, Slice(rrs), &c)
 		if len(ans) != len(rrs) {
 			t.Fatalf("answer has %d records, want %d", len(ans), len(rrs))
 		}
@@ -97,8 +97,9 @@ func BenchmarkCyclicAppend(b *testing.B) {
 	}
 	var c atomic.Uint32
 	dst := make([]dns.RR, 0, len(rrs))
+	var recs Records = Slice(rrs)
 	b.ReportAllocs()
 	for b.Loop() {
-		dst = Cyclic.Append(dst[:0], rrs, &c)
+		dst = Cyclic.Append(dst[:0], recs, &c)
 	}
 }

@@ -32,7 +32,7 @@ func TestWindowCoversEveryRecord(t *testing.T) {
 	var c atomic.Uint32
 	seen := map[string]int{}
 	for range 5 {
-		ans := Cyclic.AppendWindow(nil, rrs, &c, 8, nil)
+		ans := Cyclic.AppendWindow(nil, Slice(rrs), &c, 8, nil)
 		if len(ans) != 8 {
 			t.Fatalf("%d records, want 8", len(ans))
 		}
@@ -72,7 +72,7 @@ func TestWindowFilter(t *testing.T) {
 			if tc.down != nil {
 				f = tc.down
 			}
-			ans := tc.o.AppendWindow(nil, rrs, &c, tc.max, f)
+			ans := tc.o.AppendWindow(nil, Slice(rrs), &c, tc.max, f)
 			if len(ans) != tc.want {
 				t.Fatalf("%s: %d records, want %d", tc.name, len(ans), tc.want)
 			}
@@ -96,7 +96,8 @@ func TestWindowAllocatesNothing(t *testing.T) {
 	dst := make([]dns.RR, 0, 8)
 	var c atomic.Uint32
 	var f Filter = lastByte(2)
-	if n := testing.AllocsPerRun(100, func() { dst = Cyclic.AppendWindow(dst[:0], rrs, &c, 2, f) }); n != 0 {
+	var recs Records = Slice(rrs)
+	if n := testing.AllocsPerRun(100, func() { dst = Cyclic.AppendWindow(dst[:0], recs, &c, 2, f) }); n != 0 {
 		t.Errorf("%v allocations per answer", n)
 	}
 }

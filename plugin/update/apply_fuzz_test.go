@@ -360,7 +360,7 @@ func checkZone(t *testing.T, v *zone.Version) {
 	if soa := apex.Own(dns.TypeSOA); len(soa) != 1 {
 		t.Fatalf("apex has %d SOA records", len(soa))
 	}
-	if s := apex.RRset(dns.TypeSOA); s == nil || len(s.RRs) != 1 || s.RRs[0] != v.SOA() {
+	if s := apex.RRset(dns.TypeSOA); s == nil || len(s.Records()) != 1 || s.Records()[0] != v.SOA() {
 		t.Fatal("served apex SOA is not the version's SOA")
 	}
 	if len(apex.Own(dns.TypeNS)) == 0 {
@@ -383,12 +383,12 @@ func checkZone(t *testing.T, v *zone.Version) {
 		for _, sets := range [][]*zone.RRset{n.OwnSets(), n.Sets()} {
 			var types []uint16
 			for _, s := range sets {
-				if len(s.RRs) == 0 {
+				if len(s.Records()) == 0 {
 					t.Fatalf("%s: empty RRset", name)
 				}
 				typ, ttl := s.Type(), s.TTL()
 				types = append(types, typ)
-				for i, rr := range s.RRs {
+				for i, rr := range s.Records() {
 					h := rr.Header()
 					if h.Name != name || h.Rrtype != typ || h.Class != dns.ClassINET {
 						t.Fatalf("%s %s set holds %v", name, dns.TypeToString[typ], rr)
@@ -396,7 +396,7 @@ func checkZone(t *testing.T, v *zone.Version) {
 					if h.Ttl != ttl {
 						t.Fatalf("%s %s: TTLs %d and %d in one RRset", name, dns.TypeToString[typ], ttl, h.Ttl)
 					}
-					for _, x := range s.RRs[:i] {
+					for _, x := range s.Records()[:i] {
 						if dns.IsDuplicate(x, rr) {
 							t.Fatalf("%s %s: duplicate %v", name, dns.TypeToString[typ], rr)
 						}
@@ -418,7 +418,7 @@ func checkZone(t *testing.T, v *zone.Version) {
 			}
 		}
 		for _, s := range n.OwnSets() {
-			records += len(s.RRs)
+			records += len(s.Records())
 		}
 		return true
 	})
@@ -510,10 +510,10 @@ func checkServices(t *testing.T, v *zone.Version) {
 				t.Fatalf("service %s %s: served %v, want %v", svc, dns.TypeToString[typ], s != nil, w != nil)
 			}
 			got := map[string]bool{}
-			for _, rr := range s.RRs {
+			for _, rr := range s.Records() {
 				got[fuzzRdata(rr)] = true
 			}
-			if len(got) != len(w.ips) || len(s.RRs) != len(got) {
+			if len(got) != len(w.ips) || len(s.Records()) != len(got) {
 				t.Fatalf("service %s %s: served %v, want %v", svc, dns.TypeToString[typ], got, w.ips)
 			}
 			for ip := range w.ips {

@@ -77,7 +77,7 @@ func TestApplyToLargeSets(t *testing.T) {
 				name, typ = "mx.example.org.", dns.TypeMX
 			}
 			if n = before.Node(name); n != nil && n.RRset(typ) != nil {
-				for _, rr := range n.RRset(typ).RRs {
+				for _, rr := range n.RRset(typ).Records() {
 					f := strings.Fields(rr.String())
 					f[1] = "0"
 					prereqs = append(prereqs, strings.Join(f, " "))

@@ -69,7 +69,7 @@ func prerequisites(t *zone.Txn, prereqs []dns.RR) error {
 		var have []dns.RR
 		if n := t.Node(k.name); n != nil {
 			if s := n.RRset(k.typ); s != nil {
-				have = s.RRs
+				have = s.Records()
 			}
 		}
 		if !zone.SameData(have, wanted[k]) {

@@ -241,9 +241,9 @@ func BenchmarkJoinService(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		i := k // the next new host, across runs of the benchmark
 		b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
 			b.ReportAllocs()
-			i := k
 			for b.Loop() {
 				rr := hostA(fmt.Sprintf("h%d-web-prod.example.org.", i), i)
 				i++

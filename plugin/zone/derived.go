@@ -20,8 +20,8 @@ import (
 // A host change adjusts the counts of its own addresses only: an address
 // enters the service when its count becomes 1 and leaves at 0, and the
 // service's TTL is the lowest TTL with a non-zero count. The cost is
-// O(log n) per address plus one copy of the service's record pointers,
-// whatever the size of the zone. The separators never occur in keys, whose
+// O(log n) per address plus the copy of the chunks of the service's list
+// it changes (see chunked), whatever the size of the zone or the service. The separators never occur in keys, whose
 // labels are presentation text.
 const (
 	memberSep = 0xff
@@ -94,9 +94,10 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 	}
 	var derived []*RRset
 	for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		var cur []dns.RR
-		if s := findSet(n.derived, typ); s != nil {
-			cur = s.RRs
+		cur := &chunked{}
+		prev := findSet(n.derived, typ)
+		if prev != nil {
+			cur = prev.parts
 		}
 		gone := map[string]bool{}
 		var added []dns.RR
@@ -116,78 +117,39 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 				}
 			}
 		}
-		rrs := cur
-		if len(gone) > 0 || len(added) > 0 {
-			rrs = mergeSorted(cur, gone, added)
+		ttl := t.lowestTTL(skey, typ)
+		for i, rr := range added {
+			added[i] = withTTL(rr, ttl)
 		}
-		if len(rrs) == 0 {
+		slices.SortFunc(added, byAddress)
+		parts := cur
+		if len(gone) > 0 || len(added) > 0 {
+			parts = cur.with(gone, added)
+		}
+		if parts.Len() == 0 {
 			continue
 		}
 		retimed := false
-		switch ttl := t.lowestTTL(skey, typ); {
-		case rrs[0].Header().Ttl != ttl: // the lowest TTL moved: every record follows
-			rrs, retimed = slices.Clone(rrs), true
-			for i, rr := range rrs {
-				rrs[i] = withTTL(rr, ttl)
+		if parts.At(0).Header().Ttl != ttl { // the lowest TTL moved: every record follows
+			all := parts.all()
+			for i, rr := range all {
+				all[i] = withTTL(rr, ttl)
 			}
-		case len(added) > 0: // rrs is a fresh slice: set the TTL of the added records
-			for i, rr := range rrs {
-				if rr.Header().Ttl != ttl {
-					rrs[i] = withTTL(rr, ttl)
-				}
-			}
+			parts, retimed = newChunked(all), true
 		}
-		if s := findSet(n.derived, typ); s != nil && len(gone) == 0 && len(added) == 0 && sameSlice(s.RRs, rrs) {
-			derived = append(derived, s) // unchanged: keep the set and its rotation
+		if prev != nil && parts == cur {
+			derived = append(derived, prev) // unchanged: keep the set and its rotation
 			continue
 		}
-		next := &RRset{RRs: rrs}
-		if s := findSet(n.derived, typ); s != nil && !retimed {
-			next.grew = &growth{from: s, added: added}
+		next := &RRset{parts: parts}
+		if prev != nil && !retimed {
+			next.grew = &growth{from: prev, added: added}
 		}
 		derived = append(derived, next)
 	}
 	n.derived = derived
 	n.serve()
 	t.put(skey, n)
-}
-
-// mergeSorted returns cur (sorted by address) without the addresses in gone
-// and with added merged in. Sets are kept sorted by address, so a service's
-// order does not depend on the order its hosts registered in (replays and
-// secondaries see the same set). The changes are placed by binary search and
-// the runs between them copied whole: a few changes to a large service cost
-// O(log k) comparisons and one copy, not a comparison per member.
-func mergeSorted(cur []dns.RR, gone map[string]bool, added []dns.RR) []dns.RR {
-	slices.SortFunc(added, byAddress)
-	at := func(ip []byte) int {
-		i, _ := slices.BinarySearchFunc(cur, ip, func(rr dns.RR, ip []byte) int { return bytes.Compare(ipOf(rr), ip) })
-		return i
-	}
-	var drop []int // indexes in cur of the records that go, ascending
-	for ip := range gone {
-		if i := at([]byte(ip)); i < len(cur) && bytes.Equal(ipOf(cur[i]), []byte(ip)) {
-			drop = append(drop, i)
-		}
-	}
-	slices.Sort(drop)
-	out := make([]dns.RR, 0, len(cur)+len(added))
-	from, a := 0, 0 // next record of cur to copy, next record of added
-	for _, d := range append(drop, len(cur)) {
-		// Copy cur[from:d], with the additions that sort into it.
-		for a < len(added) {
-			i := at(ipOf(added[a]))
-			if i > d { // after the record dropped at d: the next run's
-				break
-			}
-			i = max(i, from)
-			out = append(append(out, cur[from:i]...), added[a])
-			from, a = i, a+1
-		}
-		out = append(out, cur[from:d]...)
-		from = d + 1
-	}
-	return out
 }
 
 // count adds delta to the counter at key and returns the new value; a
@@ -237,10 +199,6 @@ func ipOf(rr dns.RR) []byte {
 }
 
 func byAddress(a, b dns.RR) int { return bytes.Compare(ipOf(a), ipOf(b)) }
-
-func sameSlice(a, b []dns.RR) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
 
 func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 	return func(yield func(K) bool) {

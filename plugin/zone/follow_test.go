@@ -114,7 +114,7 @@ func TestBehindRunsTheTransactionAgain(t *testing.T) {
 		t.Fatalf("serials %d and %d, want 3 on both", a.Current().Serial(), b.Current().Serial())
 	}
 	for _, z := range []*Zone{a, b} {
-		if s := z.Current().Node("web.rep.test.").RRset(dns.TypeA); s == nil || len(s.RRs) != 1 {
+		if s := z.Current().Node("web.rep.test.").RRset(dns.TypeA); s == nil || len(s.Records()) != 1 {
 			t.Errorf("the derived service is not on every replica")
 		}
 	}

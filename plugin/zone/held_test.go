@@ -82,7 +82,7 @@ func TestServiceWithExplicitMembersServesTheUnion(t *testing.T) {
 		var got []string
 		if n != nil {
 			if s := n.RRset(dns.TypeA); s != nil {
-				for _, rr := range s.RRs {
+				for _, rr := range s.Records() {
 					got = append(got, rr.(*dns.A).A.String())
 				}
 			}

@@ -172,35 +172,37 @@ func diffNode(old, cur *Node) (removed, added []dns.RR) {
 		if s.Type() == dns.TypeSOA {
 			continue
 		}
-		removed = append(removed, missing(s.RRs, findSet(curSets, s.Type()))...)
+		removed = append(removed, missing(s, findSet(curSets, s.Type()))...)
 	}
 	for _, s := range curSets {
 		if s.Type() == dns.TypeSOA {
 			continue
 		}
-		added = append(added, missing(s.RRs, findSet(oldSets, s.Type()))...)
+		added = append(added, missing(s, findSet(oldSets, s.Type()))...)
 	}
 	return removed, added
 }
 
-// missing returns the records of rrs that other does not hold (TTL
+// missing returns the records of s that other does not hold (TTL
 // included: a TTL change is a removal and an addition).
-func missing(rrs []dns.RR, other *RRset) []dns.RR {
+func missing(s, other *RRset) []dns.RR {
 	if other == nil {
-		return rrs
+		return s.Records()
 	}
-	if &other.RRs[0] == &rrs[0] && len(other.RRs) == len(rrs) {
-		return nil // the same set: unchanged
+	if other == s || (s.parts == nil && other.parts == nil && len(s.RRs) == len(other.RRs) && &s.RRs[0] == &other.RRs[0]) {
+		return nil // the same set, or the same records: unchanged
 	}
-	in := make(map[string]bool, len(other.RRs))
-	for _, rr := range other.RRs {
+	in := make(map[string]bool, other.Len())
+	other.Range(func(rr dns.RR) bool {
 		in[rr.String()] = true
-	}
+		return true
+	})
 	var out []dns.RR
-	for _, rr := range rrs {
+	s.Range(func(rr dns.RR) bool {
 		if !in[rr.String()] {
 			out = append(out, rr)
 		}
-	}
+		return true
+	})
 	return out
 }

@@ -56,7 +56,7 @@ func TestLeases(t *testing.T) {
 	if v.Node(host.Header().Name) != nil || v.Serial() != serial+1 || v.Leases() != 0 {
 		t.Fatalf("after expiry: node %v serial %d (want %d) leases %d", v.Node(host.Header().Name), v.Serial(), serial+1, v.Leases())
 	}
-	if web := v.Node("web.example.org."); web == nil || len(web.RRset(dns.TypeA).RRs) != 1 {
+	if web := v.Node("web.example.org."); web == nil || len(web.RRset(dns.TypeA).Records()) != 1 {
 		t.Fatal("the service still holds the expired host")
 	}
 }

@@ -93,7 +93,7 @@ func (v *Version) LookupShaped(m *dns.Msg, qname string, qtype uint16, a Answers
 				if a.Health != nil {
 					f = a.Health.Down(node.name)
 				}
-				m.Answer = order.AppendWindow(m.Answer, s.RRs, &s.Next, a.Max, f)
+				m.Answer = order.AppendWindow(m.Answer, s, &s.Next, a.Max, f)
 				return
 			}
 			m.Answer = appendSet(m.Answer, s, order, owner)
@@ -155,7 +155,7 @@ func (v *Version) referral(m *dns.Msg, cut *Node) {
 		if n := v.Node(target); n != nil {
 			for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
 				if s := n.RRset(t); s != nil {
-					m.Extra = append(m.Extra, s.RRs...)
+					m.Extra = rotate.Fixed.Append(m.Extra, s, nil)
 				}
 			}
 		}
@@ -166,7 +166,7 @@ func (v *Version) referral(m *dns.Msg, cut *Node) {
 // synthesis), the appended records are copies carrying that owner name.
 func appendSet(dst []dns.RR, s *RRset, order rotate.Order, owner string) []dns.RR {
 	start := len(dst)
-	dst = order.Append(dst, s.RRs, &s.Next)
+	dst = order.Append(dst, s, &s.Next)
 	if owner != "" {
 		for i := start; i < len(dst); i++ {
 			c := dns.Copy(dst[i])

@@ -83,11 +83,12 @@ func (n *Node) serve() {
 		ttl := min(o.TTL(), d.TTL())
 		var extra []dns.RR // derived records are distinct: one per address
 		if !n.stillHeld(o, d) {
-			for _, rr := range d.RRs {
+			d.Range(func(rr dns.RR) bool {
 				if !o.holds(rr) {
 					extra = append(extra, rr)
 				}
-			}
+				return true
+			})
 		}
 		if len(extra) == 0 {
 			held = append(held, &[2]*RRset{o, d})

@@ -11,7 +11,11 @@ import (
 // A changed RRset is a new RRset, so its rotation counter restarts, as BIND's
 // per-RRset counter does.
 type RRset struct {
-	RRs []dns.RR
+	// RRs are the records, except in a derived service set, whose records
+	// are in parts (and RRs is nil). Readers that may meet either use Len,
+	// At, Range or Records.
+	RRs   []dns.RR
+	parts *chunked
 	// Next is the rotation counter shared by every answer of this RRset.
 	Next atomic.Uint32
 
@@ -36,10 +40,51 @@ type growth struct {
 }
 
 // Type is the RR type of the set.
-func (s *RRset) Type() uint16 { return s.RRs[0].Header().Rrtype }
+func (s *RRset) Type() uint16 { return s.At(0).Header().Rrtype }
 
 // TTL is the TTL of the set (the first record's; sets are kept uniform).
-func (s *RRset) TTL() uint32 { return s.RRs[0].Header().Ttl }
+func (s *RRset) TTL() uint32 { return s.At(0).Header().Ttl }
+
+// Len is the number of records.
+func (s *RRset) Len() int {
+	if s.parts != nil {
+		return s.parts.Len()
+	}
+	return len(s.RRs)
+}
+
+// At returns the i-th record.
+func (s *RRset) At(i int) dns.RR {
+	if s.parts != nil {
+		return s.parts.At(i)
+	}
+	return s.RRs[i]
+}
+
+// Range calls fn for every record in order until it returns false.
+func (s *RRset) Range(fn func(dns.RR) bool) {
+	if s.parts != nil {
+		s.parts.Range(fn)
+		return
+	}
+	for _, rr := range s.RRs {
+		if !fn(rr) {
+			return
+		}
+	}
+}
+
+// Flat returns RRs, nil for a derived service set (rotate.Records).
+func (s *RRset) Flat() []dns.RR { return s.RRs }
+
+// Records returns the records as a slice: RRs itself, or for a derived
+// service set a new slice (O(k): for what is not on the answer path).
+func (s *RRset) Records() []dns.RR {
+	if s.parts != nil {
+		return s.parts.all()
+	}
+	return s.RRs
+}
 
 // findSet returns the set of type t in sets (sorted by type), or nil.
 func findSet(sets []*RRset, t uint16) *RRset {

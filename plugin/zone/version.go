@@ -88,10 +88,12 @@ func (v *Version) walkRRs(fn func(dns.RR) error, sets func(*Node) []*RRset) erro
 			if s.Type() == dns.TypeSOA {
 				continue
 			}
-			for _, rr := range s.RRs {
-				if err = fn(rr); err != nil {
-					return false
-				}
+			s.Range(func(rr dns.RR) bool {
+				err = fn(rr)
+				return err == nil
+			})
+			if err != nil {
+				return false
 			}
 		}
 		return true
