@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -46,14 +47,19 @@ const (
 // Cluster is a running etcd cluster. Its methods must be called from the
 // test goroutine (they call t.Fatal).
 type Cluster struct {
-	t       testing.TB
-	bin     string
-	token   string
-	members []*member
+	t        testing.TB
+	bin      string
+	token    string
+	members  []*member
+	certs    *Certs      // nil unless started WithTLS
+	tlsCfg   *tls.Config // the client side of certs
+	user     string      // set by Auth
+	password string
 }
 
 type member struct {
 	name    string
+	scheme  string // of the client URL: "http" or "https"
 	dataDir string
 	cport   int           // client port
 	pport   int           // peer port
@@ -63,7 +69,7 @@ type member struct {
 	done    chan struct{} // closed when cmd has exited
 }
 
-func (m *member) clientURL() string { return "http://127.0.0.1:" + strconv.Itoa(m.cport) }
+func (m *member) clientURL() string { return m.scheme + "://127.0.0.1:" + strconv.Itoa(m.cport) }
 func (m *member) peerURL() string   { return "http://127.0.0.1:" + strconv.Itoa(m.pport) }
 
 // Binary returns the etcd binary's path, or "" if there is none.
@@ -77,16 +83,62 @@ func Binary() string {
 	return ""
 }
 
+// Option changes how Start sets a cluster up.
+type Option func(*options)
+
+type options struct {
+	tls bool
+}
+
+// WithTLS makes the members serve clients over TLS only (https client
+// URLs) and require a client certificate signed by the cluster's own CA
+// (--client-cert-auth). The CA, the server certificate (for 127.0.0.1
+// and localhost) and a client certificate are made fresh for the
+// cluster; TLSFiles and Certs name their files. Peers still talk plain
+// http among themselves. The cluster's own clients (Client, Leader, the
+// readiness probes) use the client certificate.
+func WithTLS() Option { return func(o *options) { o.tls = true } }
+
+// StartTLS is Start(t, n, WithTLS()).
+func StartTLS(t testing.TB, n int) *Cluster {
+	t.Helper()
+	return Start(t, n, WithTLS())
+}
+
+// TLSFiles returns the PEM files of the client certificate, its key and
+// the CA of a cluster started WithTLS: the arguments of an etcd-tls line.
+// It fails the test for a cluster without TLS.
+func (c *Cluster) TLSFiles() (cert, key, ca string) {
+	c.t.Helper()
+	if c.certs == nil {
+		c.t.Fatal("etcdtest: TLSFiles of a cluster started without WithTLS")
+	}
+	return c.certs.ClientCert, c.certs.ClientKey, c.certs.CA
+}
+
+// Certs returns the certificates of a cluster started WithTLS, nil for
+// one without.
+func (c *Cluster) Certs() *Certs { return c.certs }
+
+// Auth makes the cluster's own clients (Client, Leader, and the readiness
+// probes of Restart and StartAll) log in as user, for tests that enable
+// etcd's authentication. An empty user logs out again.
+func (c *Cluster) Auth(user, password string) { c.user, c.password = user, password }
+
 // Start starts an n-member cluster on 127.0.0.1 with free ports and data
 // dirs under t.TempDir(), and waits (up to 20 s) until it has a leader
 // and serves a Put and a Get (the probe key is deleted again, so tests
 // see an empty keyspace, though not revision 1). Every member is
 // SIGKILLed at cleanup. Without an etcd binary the test is skipped, or
 // fails if DYNDNS_REQUIRE_ETCD is set.
-func Start(t testing.TB, n int) *Cluster {
+func Start(t testing.TB, n int, opts ...Option) *Cluster {
 	t.Helper()
 	if n < 1 {
 		t.Fatalf("etcdtest: cluster size %d", n)
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	bin := Binary()
 	if bin == "" {
@@ -106,6 +158,17 @@ func Start(t testing.TB, n int) *Cluster {
 			c.logOutput()
 		}
 	})
+	if o.tls {
+		certs, err := NewCerts(filepath.Join(dir, "tls"))
+		if err != nil {
+			t.Fatalf("etcdtest: %v", err)
+		}
+		cfg, err := certs.ClientConfig()
+		if err != nil {
+			t.Fatalf("etcdtest: %v", err)
+		}
+		c.certs, c.tlsCfg = certs, cfg
+	}
 
 	// Ports are picked by binding :0 and closing, so another process can
 	// take one before etcd binds it. That is rare; start over on fresh
@@ -133,8 +196,13 @@ func (c *Cluster) startNew(dir string, n int) error {
 	c.token = "etcdtest-" + randHex()
 	c.members = make([]*member, n)
 	for i := range c.members {
+		scheme := "http"
+		if c.certs != nil {
+			scheme = "https"
+		}
 		c.members[i] = &member{
 			name:    "m" + strconv.Itoa(i),
+			scheme:  scheme,
 			dataDir: filepath.Join(dir, "m"+strconv.Itoa(i)),
 			cport:   ports[2*i],
 			pport:   ports[2*i+1],
@@ -158,7 +226,7 @@ func (c *Cluster) spawn(i int, state string) error {
 	for _, o := range c.members {
 		initial = append(initial, o.name+"="+o.peerURL())
 	}
-	cmd := exec.Command(c.bin,
+	args := []string{
 		"--name", m.name,
 		"--data-dir", m.dataDir,
 		"--listen-client-urls", m.clientURL(),
@@ -177,7 +245,16 @@ func (c *Cluster) spawn(i int, state string) error {
 		"--logger", "zap",
 		"--log-level", "error",
 		"--log-outputs", "stderr",
-	)
+	}
+	if c.certs != nil {
+		args = append(args,
+			"--cert-file", c.certs.ServerCert,
+			"--key-file", c.certs.ServerKey,
+			"--trusted-ca-file", c.certs.CA,
+			"--client-cert-auth",
+		)
+	}
+	cmd := exec.Command(c.bin, args...)
 	cmd.Env = cleanEnv()
 	cmd.Stdout = m.out
 	cmd.Stderr = m.out
@@ -232,7 +309,7 @@ func (c *Cluster) waitReady(ctx context.Context, ms []*member, write bool) error
 			case <-time.After(20 * time.Millisecond):
 			}
 		}
-		cli, err := newClient([]string{m.clientURL()})
+		cli, err := c.newClient([]string{m.clientURL()})
 		if err != nil {
 			return err
 		}
@@ -301,7 +378,8 @@ func (c *Cluster) Endpoints() []string {
 	return eps
 }
 
-// ClientURLs returns the members' client URLs as "http://127.0.0.1:PORT".
+// ClientURLs returns the members' client URLs as "http://127.0.0.1:PORT"
+// ("https://" for a cluster started WithTLS).
 func (c *Cluster) ClientURLs() []string {
 	var urls []string
 	for _, m := range c.members {
@@ -310,10 +388,12 @@ func (c *Cluster) ClientURLs() []string {
 	return urls
 }
 
-// Client returns a client on all endpoints, closed at t's cleanup.
+// Client returns a client on all endpoints, closed at t's cleanup. It
+// uses the client certificate of a cluster started WithTLS and the user
+// set by Auth.
 func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	t.Helper()
-	cli, err := newClient(c.ClientURLs())
+	cli, err := c.newClient(c.ClientURLs())
 	if err != nil {
 		t.Fatalf("etcdtest: client: %v", err)
 	}
@@ -321,13 +401,19 @@ func (c *Cluster) Client(t testing.TB) *clientv3.Client {
 	return cli
 }
 
-func newClient(eps []string) (*clientv3.Client, error) {
-	return clientv3.New(clientv3.Config{
+func (c *Cluster) newClient(eps []string) (*clientv3.Client, error) {
+	cfg := clientv3.Config{
 		Endpoints:   eps,
 		DialTimeout: 5 * time.Second,
+		Username:    c.user,
+		Password:    c.password,
 		// The default logger prints every retry against a killed member.
 		Logger: zap.NewNop(),
-	})
+	}
+	if c.tlsCfg != nil {
+		cfg.TLS = c.tlsCfg.Clone()
+	}
+	return clientv3.New(cfg)
 }
 
 // Leader waits (up to 20 s) until the running members agree on a running
@@ -340,7 +426,7 @@ func newClient(eps []string) (*clientv3.Client, error) {
 // possibly due to previous leader failure". The client doesn't retry it.
 func (c *Cluster) Leader() int {
 	c.t.Helper()
-	cli, err := newClient(c.ClientURLs())
+	cli, err := c.newClient(c.ClientURLs())
 	if err != nil {
 		c.t.Fatalf("etcdtest: client: %v", err)
 	}

@@ -2,11 +2,15 @@ package etcdtest
 
 import (
 	"context"
+	"crypto/tls"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
+	"go.uber.org/zap"
 )
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -62,7 +66,7 @@ func TestCluster(t *testing.T) {
 	t0 = time.Now()
 	c.Restart(old)
 	t.Logf("Restart(m%d): %v", old, time.Since(t0))
-	one, err := newClient(c.ClientURLs()[old : old+1])
+	one, err := c.newClient(c.ClientURLs()[old : old+1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,4 +234,63 @@ func TestElection(t *testing.T) {
 		t.Fatalf("leader %q", got)
 	}
 
+}
+
+// TestTLS: a WithTLS cluster serves its own clients (through a restart
+// too), and refuses a client without a certificate or with one from
+// another CA.
+func TestTLS(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	c := StartTLS(t, 1)
+	t.Logf("StartTLS(1): %v", time.Since(t0))
+	if u := c.ClientURLs()[0]; !strings.HasPrefix(u, "https://127.0.0.1:") {
+		t.Fatalf("client URL %s", u)
+	}
+	cert, key, ca := c.TLSFiles()
+	for _, f := range []string{cert, key, ca} {
+		if _, err := os.Stat(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cli := c.Client(t)
+	put(t, cli, "a", "1")
+	c.Restart(0)
+	if got := get(t, cli, "a"); got != "1" {
+		t.Fatalf("a after restart = %q", got)
+	}
+	if l := c.Leader(); l != 0 {
+		t.Fatalf("leader m%d", l)
+	}
+
+	other, err := NewCerts(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherCfg, err := other.ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := c.Certs().ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	noCert := own.Clone()
+	noCert.Certificates = nil
+	foreign := own.Clone() // trusts the server, but presents another CA's cert
+	foreign.Certificates = otherCfg.Certificates
+	for name, cfg := range map[string]*tls.Config{"no client cert": noCert, "foreign client cert": foreign} {
+		bad, err := clientv3.New(clientv3.Config{Endpoints: c.ClientURLs(), TLS: cfg, DialTimeout: 2 * time.Second, Logger: zap.NewNop()})
+		if err != nil {
+			t.Logf("%s: refused at dial: %v", name, err)
+			continue
+		}
+		_, err = bad.Get(ctxT(t, 2*time.Second), "a")
+		bad.Close()
+		if err == nil {
+			t.Errorf("%s: get succeeded", name)
+		} else {
+			t.Logf("%s: %v", name, err)
+		}
+	}
 }

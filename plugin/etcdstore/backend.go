@@ -9,12 +9,15 @@ import (
 	"crypto/tls"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
 )
 
 // Config says how to reach etcd.
@@ -36,8 +39,9 @@ const (
 
 // Backend is the storage.Backend of zones kept in etcd.
 type Backend struct {
-	cfg    Config
-	client *clientv3.Client
+	cfg       Config
+	client    *clientv3.Client
+	campaigns sync.WaitGroup // the stores' elections, ended by Stop
 }
 
 var _ storage.Backend = (*Backend)(nil)
@@ -61,6 +65,17 @@ func (b *Backend) Key() string {
 // Start implements storage.Backend: it connects and checks that etcd
 // answers, so that a wrong endpoint is a startup error, not a silent wait.
 func (b *Backend) Start() error {
+	// The client retries a failed connection until the deadline and then
+	// says only that: the last error of an attempt says why (a certificate
+	// refused, TLS spoken to a plain port).
+	var last atomic.Pointer[error]
+	record := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if err != nil {
+			last.Store(&err)
+		}
+		return err
+	}
 	c, err := clientv3.New(clientv3.Config{
 		Endpoints:   b.cfg.Endpoints,
 		DialTimeout: b.cfg.Timeout,
@@ -68,14 +83,19 @@ func (b *Backend) Start() error {
 		Username:    b.cfg.Username,
 		Password:    b.cfg.Password,
 		Logger:      zap.NewNop(), // errors come back to us; the client's retries are noise
+		DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(record)},
 	})
 	if err != nil {
 		return fmt.Errorf("etcd %v: %w", b.cfg.Endpoints, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.cfg.Timeout)
 	defer cancel()
-	if _, err := c.Get(ctx, b.cfg.Prefix, clientv3.WithCountOnly()); err != nil {
+	// Read under the prefix, which is all a role for dyndns needs to grant.
+	if _, err := c.Get(ctx, strings.TrimSuffix(b.cfg.Prefix, "/")+"/", clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil {
 		c.Close()
+		if why := last.Load(); why != nil && (*why).Error() != err.Error() {
+			return fmt.Errorf("etcd %v: %w (last error: %v)", b.cfg.Endpoints, err, *why)
+		}
 		return fmt.Errorf("etcd %v: %w", b.cfg.Endpoints, err)
 	}
 	b.client = c
@@ -93,6 +113,7 @@ func (b *Backend) Stop() error {
 		return nil
 	}
 	err := b.client.Close()
+	b.campaigns.Wait()
 	b.client = nil
 	return err
 }

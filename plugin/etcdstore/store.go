@@ -62,7 +62,10 @@ func open(b *Backend, origin string, d zone.Deriver, opts storage.Options) (*Sto
 	}
 	s.zone.SetLog(s)
 	s.loops.Go(func() { s.follow(rev) })
-	s.loops.Go(s.campaign)
+	// Not in s.loops: when its context ends inside etcd's Campaign, the
+	// campaign resigns with the client's context and, with etcd down, only
+	// ends when the client closes (Backend.Stop), after Close.
+	b.campaigns.Go(s.campaign)
 	return s, nil
 }
 

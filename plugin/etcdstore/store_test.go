@@ -212,3 +212,24 @@ func TestSnapshotTrimsTheLog(t *testing.T) {
 func clientv3WithPrefix() []clientv3.OpOption {
 	return []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithCountOnly()}
 }
+
+// A replica closes promptly with etcd unreachable, whether or not it leads
+// (a replica waiting to be elected is inside etcd's Campaign, which does
+// not end with its context).
+func TestCloseWithEtcdDown(t *testing.T) {
+	c := etcdtest.Start(t, 1)
+	a, b := replica(t, c, storage.Options{}), replica(t, c, storage.Options{})
+	if _, _, err := a.Zone().Update(add("x.rep.test. 60 IN A 192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	c.StopAll()
+	for _, s := range []*Store{a, b} {
+		done := make(chan struct{})
+		go func() { s.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Close did not return within 5 s with etcd down")
+		}
+	}
+}
