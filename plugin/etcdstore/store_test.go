@@ -3,6 +3,7 @@ package etcdstore
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -231,5 +232,64 @@ func TestCloseWithEtcdDown(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("Close did not return within 5 s with etcd down")
 		}
+	}
+}
+
+// A replica cut off from etcd while the others go on, the log is trimmed
+// and etcd's history compacted, resumes its watch past the compaction:
+// it loads the snapshot again and serves what the others serve.
+func TestFallenBehindCompactionReloads(t *testing.T) {
+	c := etcdtest.Start(t, 3)
+	opts := storage.Options{SnapshotSize: 1, History: 2}
+	// b talks to member 0 only; a to the two others.
+	var reloads atomic.Int64
+	open := func(endpoints []string, o storage.Options) *Store {
+		be := New(Config{Endpoints: endpoints, Timeout: 2 * time.Second})
+		if err := be.Start(); err != nil {
+			t.Fatal(err)
+		}
+		s, err := be.Open(origin, derive.Default(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close(); be.Stop() })
+		return s.(*Store)
+	}
+	eps := c.Endpoints()
+	bOpts := opts
+	bOpts.Logf = func(format string, args ...any) {
+		if strings.Contains(format, "fell behind") {
+			reloads.Add(1)
+		}
+	}
+	a, b := open(eps[1:], opts), open(eps[:1], bOpts)
+	if _, _, err := a.Zone().Update(add("first-web-prod.rep.test. 60 IN A 192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "b follows", func() bool { return dump(a.Zone()) == dump(b.Zone()) })
+
+	c.Kill(0)
+	c.Leader()
+	for i := range 20 {
+		if _, _, err := a.Zone().Update(add(fmt.Sprintf("h%d-web-prod.rep.test. 60 IN A 192.0.2.%d", i, 10+i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := c.Client(t)
+	eventually(t, "the log is trimmed", func() bool {
+		r, err := cl.Get(t.Context(), a.keys.logPrefix(), clientv3WithPrefix()...)
+		return err == nil && r.Count <= 4
+	})
+	r, err := cl.Get(t.Context(), a.keys.head())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Compact(t.Context(), r.Header.Revision); err != nil {
+		t.Fatal(err)
+	}
+	c.Restart(0)
+	eventually(t, "b reloads and serves what a serves", func() bool { return dump(a.Zone()) == dump(b.Zone()) })
+	if reloads.Load() == 0 {
+		t.Error("b caught up without loading the snapshot: the test did not make it fall behind")
 	}
 }
