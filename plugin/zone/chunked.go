@@ -8,15 +8,18 @@ import (
 	"github.com/miekg/dns"
 )
 
-// chunked is the immutable record list of a derived service set, sorted by
-// address and cut into chunks of at most chunkMax records. A change copies
-// the chunks it touches and the two short arrays that index them, never the
-// whole list: a host joining or leaving a service of k members costs
-// O(chunkMax + k/chunkSize), not O(k). (A flat slice made every join to a
-// 100,000-member service copy 1.6 MB.)
+// chunked is the immutable record list of a derived service set, one
+// record per address, sorted by address and cut into chunks of at most
+// chunkMax records. Beside each record it counts the hosts of the service
+// that have that address: a record leaves when its count drops to zero. A
+// change copies the chunks it touches and the short arrays that index
+// them, never the whole list: a host joining or leaving a service of k
+// members costs O(chunkMax + k/chunkSize), not O(k). (A flat slice made
+// every join to a 100,000-member service copy 1.6 MB.)
 type chunked struct {
 	chunks [][]dns.RR
-	ends   []int // ends[i]: records in chunks[0..i]
+	hosts  [][]int32 // hosts[i][j]: the hosts with the address of chunks[i][j]
+	ends   []int     // ends[i]: records in chunks[0..i]
 }
 
 const (
@@ -24,16 +27,6 @@ const (
 	chunkMax  = 512 // a chunk that grows past it is split
 	chunkMin  = 32  // a chunk that shrinks below it joins the one before
 )
-
-// newChunked cuts a sorted list into chunks; it keeps no reference to rrs.
-func newChunked(rrs []dns.RR) *chunked {
-	c := &chunked{}
-	for i := 0; i < len(rrs); i += chunkSize {
-		c.chunks = append(c.chunks, slices.Clone(rrs[i:min(i+chunkSize, len(rrs))]))
-	}
-	c.reindex()
-	return c
-}
 
 func (c *chunked) reindex() {
 	c.ends = make([]int, len(c.chunks))
@@ -72,67 +65,94 @@ func (c *chunked) Range(fn func(dns.RR) bool) {
 	}
 }
 
-// with returns the list without the records whose address is in gone and
-// with added (sorted by address, none of them present) merged in. The
-// chunks no change falls into are shared with c.
-func (c *chunked) with(gone map[string]bool, added []dns.RR) *chunked {
-	// Each change goes to the chunk whose last address is the first at or
-	// after its own (the last chunk for addresses after every one).
-	touched := map[int][]dns.RR{} // chunk → additions, in order
-	drops := map[int]bool{}       // chunks losing records
-	chunkOf := func(ip []byte) int {
-		j := sort.Search(len(c.chunks), func(j int) bool {
-			ch := c.chunks[j]
-			return bytes.Compare(ipOf(ch[len(ch)-1]), ip) >= 0
-		})
-		return min(j, max(len(c.chunks)-1, 0))
-	}
-	for ip := range gone {
-		if len(c.chunks) > 0 {
-			drops[chunkOf([]byte(ip))] = true
-		}
-	}
-	for _, rr := range added {
-		j := chunkOf(ipOf(rr))
-		touched[j] = append(touched[j], rr)
-	}
-	out := &chunked{chunks: make([][]dns.RR, 0, len(c.chunks)+1)}
+// chunkOf returns the chunk an address belongs in: the first whose last
+// address is at or after it (the last chunk for addresses after all).
+func (c *chunked) chunkOf(ip []byte) int {
+	j := sort.Search(len(c.chunks), func(j int) bool {
+		ch := c.chunks[j]
+		return bytes.Compare(ipOf(ch[len(ch)-1]), ip) >= 0
+	})
+	return min(j, len(c.chunks)-1)
+}
+
+// Hosts returns how many hosts have address ip (0: not in the list).
+func (c *chunked) Hosts(ip []byte) int32 {
 	if len(c.chunks) == 0 {
-		out.chunks = newChunked(added).chunks
-		out.reindex()
-		return out
+		return 0
 	}
-	for j, ch := range c.chunks {
-		adds := touched[j]
-		if len(adds) == 0 && !drops[j] {
-			out.chunks = append(out.chunks, ch) // shared
-			continue
+	j := c.chunkOf(ip)
+	ch := c.chunks[j]
+	if i, ok := slices.BinarySearchFunc(ch, ip, func(rr dns.RR, ip []byte) int { return bytes.Compare(ipOf(rr), ip) }); ok {
+		return c.hosts[j][i]
+	}
+	return 0
+}
+
+// with returns the list with the host counts of some addresses changed by
+// delta (a record whose count drops to zero leaves) and the records of
+// fresh added (addresses not in the list, sorted, each with delta's count
+// for it). The chunks no change falls into are shared with c.
+func (c *chunked) with(delta map[string]int32, fresh []dns.RR) *chunked {
+	touched := map[int]bool{}
+	adds := map[int][]dns.RR{} // chunk → fresh records that go in it, in order
+	if len(c.chunks) > 0 {
+		for ip := range delta {
+			touched[c.chunkOf([]byte(ip))] = true
 		}
-		merged := make([]dns.RR, 0, len(ch)+len(adds))
-		a := 0
-		for _, rr := range ch {
-			for a < len(adds) && byAddress(adds[a], rr) < 0 {
-				merged = append(merged, adds[a])
-				a++
-			}
-			if !gone[string(ipOf(rr))] {
-				merged = append(merged, rr)
-			}
+		for _, rr := range fresh {
+			j := c.chunkOf(ipOf(rr))
+			adds[j] = append(adds[j], rr)
 		}
-		merged = append(merged, adds[a:]...)
-		for len(merged) > chunkMax {
-			out.chunks = append(out.chunks, merged[:chunkSize:chunkSize])
-			merged = merged[chunkSize:]
+	} else {
+		touched[0], adds[0] = true, fresh
+	}
+	out := &chunked{chunks: make([][]dns.RR, 0, len(c.chunks)+1), hosts: make([][]int32, 0, len(c.chunks)+1)}
+	keep := func(rrs []dns.RR, n []int32) {
+		for len(rrs) > chunkMax {
+			out.chunks = append(out.chunks, rrs[:chunkSize:chunkSize])
+			out.hosts = append(out.hosts, n[:chunkSize:chunkSize])
+			rrs, n = rrs[chunkSize:], n[chunkSize:]
 		}
 		switch last := len(out.chunks) - 1; {
-		case len(merged) == 0:
-		case len(merged) < chunkMin && last >= 0 && len(out.chunks[last])+len(merged) <= chunkSize:
+		case len(rrs) == 0:
+		case len(rrs) < chunkMin && last >= 0 && len(out.chunks[last])+len(rrs) <= chunkSize:
 			// Leaves shrink chunks: a small one joins the one before it,
 			// so the index arrays stay about k/chunkSize long.
-			out.chunks[last] = append(slices.Clip(out.chunks[last]), merged...)
+			out.chunks[last] = append(slices.Clip(out.chunks[last]), rrs...)
+			out.hosts[last] = append(slices.Clip(out.hosts[last]), n...)
 		default:
-			out.chunks = append(out.chunks, merged)
+			out.chunks = append(out.chunks, rrs)
+			out.hosts = append(out.hosts, n)
 		}
+	}
+	for j := range max(len(c.chunks), 1) {
+		if !touched[j] {
+			out.chunks = append(out.chunks, c.chunks[j])
+			out.hosts = append(out.hosts, c.hosts[j])
+			continue
+		}
+		var ch []dns.RR
+		var hs []int32
+		if j < len(c.chunks) {
+			ch, hs = c.chunks[j], c.hosts[j]
+		}
+		add := adds[j]
+		rrs := make([]dns.RR, 0, len(ch)+len(add))
+		n := make([]int32, 0, len(ch)+len(add))
+		a := 0
+		for i, rr := range ch {
+			for a < len(add) && byAddress(add[a], rr) < 0 {
+				rrs, n = append(rrs, add[a]), append(n, delta[string(ipOf(add[a]))])
+				a++
+			}
+			if h := hs[i] + delta[string(ipOf(rr))]; h > 0 {
+				rrs, n = append(rrs, rr), append(n, h)
+			}
+		}
+		for _, rr := range add[a:] {
+			rrs, n = append(rrs, rr), append(n, delta[string(ipOf(rr))])
+		}
+		keep(rrs, n)
 	}
 	out.reindex()
 	return out
@@ -143,6 +163,19 @@ func (c *chunked) all() []dns.RR {
 	out := make([]dns.RR, 0, c.Len())
 	for _, ch := range c.chunks {
 		out = append(out, ch...)
+	}
+	return out
+}
+
+// retimed returns the list with every record at ttl.
+func (c *chunked) retimed(ttl uint32) *chunked {
+	out := &chunked{hosts: c.hosts, ends: c.ends}
+	for _, ch := range c.chunks {
+		rrs := make([]dns.RR, len(ch))
+		for i, rr := range ch {
+			rrs[i] = withTTL(rr, ttl)
+		}
+		out.chunks = append(out.chunks, rrs)
 	}
 	return out
 }

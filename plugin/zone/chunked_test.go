@@ -9,79 +9,77 @@ import (
 	"github.com/miekg/dns"
 )
 
-// chunked.with agrees with a plain merge, on random services, applied in
-// chains so that chunks split and small ones join; the chunks stay within
-// their bounds and the index agrees with them.
+// chunked.with agrees with a plain model (address → hosts) over chains of
+// random changes, in lists from empty to thousands of records, so chunks
+// split and small ones join; the chunks stay within their bounds, At and
+// Hosts agree with them, and a version is never changed by the next.
 func TestChunkedWith(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	a := func(i int) dns.RR {
 		return &dns.A{Hdr: dns.RR_Header{Name: "web.example.org.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(10, 0, byte(i>>8), byte(i)).To4()}
 	}
 	var c *chunked
-	var cur []dns.RR
-	for round := range 2000 {
-		n := r.IntN(40)
-		if round%100 == 0 {
-			n = 2000
+	model := map[int]int32{}
+	for round := range 3000 {
+		if round%200 == 0 { // start over, sometimes big
+			c, model = &chunked{}, map[int]int32{}
 		}
-		pool := r.Perm(n * 2)
-		if round%10 == 0 { // a new list; otherwise the last one goes on changing
-			cur = nil
-			for _, i := range pool[:n] {
-				cur = append(cur, a(i))
+		span := 60
+		if round%200 < 20 {
+			span = 5000
+		}
+		delta := map[string]int32{}
+		var fresh []dns.RR
+		next := map[int]int32{}
+		for k, v := range model {
+			next[k] = v
+		}
+		for range 1 + r.IntN(span/10) {
+			i := r.IntN(span)
+			d := int32(1)
+			if next[i] > 0 && r.IntN(2) == 0 {
+				d = -1
 			}
-			slices.SortFunc(cur, byAddress)
-			c = newChunked(cur)
+			if model[i] == 0 && !slices.ContainsFunc(fresh, func(rr dns.RR) bool { return byAddress(rr, a(i)) == 0 }) {
+				fresh = append(fresh, a(i)) // not in the list: its record comes with the change
+			}
+			next[i] += d
+			delta[string(ipOf(a(i)))] += d
 		}
-		pool = slices.DeleteFunc(pool, func(i int) bool {
-			_, found := slices.BinarySearchFunc(cur, a(i), byAddress)
-			return found
-		})
-		gone := map[string]bool{}
-		for range r.IntN(5) {
-			if len(cur) > 0 {
-				gone[string(ipOf(cur[r.IntN(len(cur))]))] = true
+		fresh = slices.DeleteFunc(fresh, func(rr dns.RR) bool { return delta[string(ipOf(rr))] <= 0 })
+		slices.SortFunc(fresh, byAddress)
+		before := c.all()
+		nc := c.with(delta, fresh)
+		if got := c.all(); !slices.Equal(got, before) {
+			t.Fatalf("round %d: with changed the version it started from", round)
+		}
+		c, model = nc, next
+		var want []int
+		for i, n := range model {
+			if n > 0 {
+				want = append(want, i)
 			}
 		}
-		var added []dns.RR
-		for _, i := range pool[:r.IntN(min(n+1, len(pool)+1))] {
-			added = append(added, a(i))
-		}
-		if len(cur) > 0 && r.IntN(3) == 0 { // an address that goes and comes back
-			ip := ipOf(cur[r.IntN(len(cur))])
-			gone[string(ip)] = true
-			added = append(added, &dns.A{Hdr: cur[0].(*dns.A).Hdr, A: net.IP(slices.Clone(ip))})
-		}
-		var want []dns.RR
-		for _, rr := range cur {
-			if !gone[string(ipOf(rr))] {
-				want = append(want, rr)
-			}
-		}
-		want = append(want, added...)
-		slices.SortStableFunc(want, byAddress)
-		slices.SortFunc(added, byAddress)
-		c = c.with(gone, slices.Clone(added))
+		slices.Sort(want)
 		got := c.all()
 		if len(got) != len(want) {
 			t.Fatalf("round %d: %d records, want %d", round, len(got), len(want))
 		}
-		for i := range got {
-			if byAddress(got[i], want[i]) != 0 {
-				t.Fatalf("round %d: record %d is %v, want %v", round, i, got[i], want[i])
+		for k, i := range want {
+			if byAddress(got[k], a(i)) != 0 || c.At(k) != got[k] {
+				t.Fatalf("round %d: record %d is %v (At: %v), want %v", round, k, got[k], c.At(k), a(i))
 			}
-			if c.At(i) != got[i] {
-				t.Fatalf("round %d: At(%d) disagrees with the chunks", round, i)
+			if h := c.Hosts(ipOf(a(i))); h != model[i] {
+				t.Fatalf("round %d: %v has %d hosts, want %d", round, a(i), h, model[i])
 			}
 		}
 		for j, ch := range c.chunks {
-			if len(ch) == 0 || len(ch) > chunkMax {
-				t.Fatalf("round %d: chunk %d of %d holds %d records", round, j, len(c.chunks), len(ch))
+			if len(ch) == 0 || len(ch) > chunkMax || len(c.hosts[j]) != len(ch) {
+				t.Fatalf("round %d: chunk %d of %d holds %d records, %d counts", round, j, len(c.chunks), len(ch), len(c.hosts[j]))
 			}
 		}
 		if len(c.chunks) > 2+c.Len()/chunkMin {
 			t.Fatalf("round %d: %d chunks for %d records", round, len(c.chunks), c.Len())
 		}
-		cur = want
 	}
 }

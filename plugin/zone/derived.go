@@ -2,32 +2,30 @@ package zone
 
 import (
 	"bytes"
-	"encoding/binary"
+	"cmp"
+	"maps"
 	"slices"
 
-	iradix "github.com/hashicorp/go-immutable-radix/v2"
 	"github.com/miekg/dns"
 )
 
 // Derived service records are maintained incrementally, in the same commit
 // as the host change that causes them, so readers never see a service lag
-// behind its hosts. Two persistent trees beside the zone's hold the state:
-//
-//	members: service key ‖ 0xff ‖ host label  → the host's addresses, owned by the service name
-//	counts:  service key ‖ 0xfe ‖ type ‖ IP    → how many hosts have that address
-//	         service key ‖ 0xfd ‖ type ‖ TTL   → how many host records have that TTL
-//
-// A host change adjusts the counts of its own addresses only: an address
-// enters the service when its count becomes 1 and leaves at 0, and the
-// service's TTL is the lowest TTL with a non-zero count. The cost is
-// O(log n) per address plus the copy of the chunks of the service's list
-// it changes (see chunked), whatever the size of the zone or the service. The separators never occur in keys, whose
-// labels are presentation text.
-const (
-	memberSep = 0xff
-	addrSep   = 0xfe
-	ttlSep    = 0xfd
-)
+// behind its hosts. A host's contribution before the change is what the
+// version the transaction started from holds at the host's name; after, what
+// the transaction holds. A service's set counts, per address, the hosts that
+// have it (see chunked): an address enters the service when its count
+// becomes 1 and leaves at 0. The service's TTL is the lowest TTL of its
+// hosts' records, counted per TTL beside the set. The cost is O(log n) per
+// host plus the copy of the chunks of the set it changes, whatever the size
+// of the zone or the service, and no state is kept beyond the sets
+// themselves.
+
+// ttlCount is how many host records of a service have one TTL.
+type ttlCount struct {
+	ttl uint32
+	n   int32
+}
 
 // derive updates the services of every host whose addresses changed. The
 // hosts' contributions are gathered per service first, so a service is
@@ -37,55 +35,38 @@ func (t *Txn) derive() {
 	if t.deriver == nil || len(t.hosts) == 0 {
 		return
 	}
-	type contribution struct {
-		skey     []byte
-		old, now []dns.RR
-	}
+	type contribution struct{ old, now []dns.RR }
 	services := map[string]*contribution{}
 	for _, host := range slices.Sorted(mapKeys(t.hosts)) {
-		label := firstLabel(host)
-		addrs := append(slices.Clone(t.Own(host, dns.TypeA)), t.Own(host, dns.TypeAAAA)...)
-		for _, svc := range t.deriver.Services(label) {
+		var old []dns.RR
+		if n := t.base.Node(host); n != nil && !t.rederiving {
+			old = append(slices.Clip(n.Own(dns.TypeA)), n.Own(dns.TypeAAAA)...)
+		}
+		now := append(slices.Clip(t.Own(host, dns.TypeA)), t.Own(host, dns.TypeAAAA)...)
+		for _, svc := range t.deriver.Services(firstLabel(host)) {
 			name := svc + "." + t.origin
 			if name == host {
 				continue
 			}
 			c := services[name]
 			if c == nil {
-				c = &contribution{skey: appendKey(nil, name, t.origin)}
+				c = &contribution{}
 				services[name] = c
-			}
-			mkey := append(append(slices.Clone(c.skey), memberSep), label...)
-			old, _ := t.members.Get(mkey)
-			now := ownedBy(addrs, name)
-			if len(now) == 0 {
-				t.members.Delete(mkey)
-			} else {
-				t.members.Insert(mkey, now)
 			}
 			c.old, c.now = append(c.old, old...), append(c.now, now...)
 		}
 	}
 	for _, name := range slices.Sorted(mapKeys(services)) {
 		c := services[name]
-		t.adjustService(name, c.skey, c.old, c.now)
+		t.adjustService(name, c.old, c.now)
 	}
 	clear(t.hosts)
-}
-
-// ownedBy returns copies of a host's address records owned by the service
-// name, made once per host change.
-func ownedBy(rrs []dns.RR, name string) []dns.RR {
-	out := make([]dns.RR, len(rrs))
-	for i, rr := range rrs {
-		out[i] = dns.Copy(rr)
-		out[i].Header().Name = name
-	}
-	return out
+	t.rederiving = false
 }
 
 // adjustService replaces the contributions old of some hosts with now.
-func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
+func (t *Txn) adjustService(name string, old, now []dns.RR) {
+	skey := appendKey(nil, name, t.origin)
 	n, _ := t.tree.Get(skey)
 	if n == nil {
 		n = &Node{name: name}
@@ -94,56 +75,65 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 	}
 	var derived []*RRset
 	for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		cur := &chunked{}
+		cur, ttls := &chunked{}, []ttlCount(nil)
 		prev := findSet(n.derived, typ)
 		if prev != nil {
-			cur = prev.parts
+			cur, ttls = prev.parts, prev.ttls
 		}
-		gone := map[string]bool{}
-		var added []dns.RR
+		delta := map[string]int32{}
+		ttlDelta := map[uint32]int32{}
+		var fresh []dns.RR
 		for _, rr := range old {
 			if rr.Header().Rrtype == typ {
-				t.count(ttlKey(skey, rr), -1)
-				if t.count(addrKey(skey, rr), -1) == 0 {
-					gone[string(ipOf(rr))] = true
-				}
+				delta[string(ipOf(rr))]--
+				ttlDelta[rr.Header().Ttl]--
 			}
 		}
 		for _, rr := range now {
-			if rr.Header().Rrtype == typ {
-				t.count(ttlKey(skey, rr), +1)
-				if t.count(addrKey(skey, rr), +1) == 1 {
-					added = append(added, rr)
-				}
+			if rr.Header().Rrtype != typ {
+				continue
 			}
+			ip := string(ipOf(rr))
+			if delta[ip]++; delta[ip] == 1 && cur.Hosts([]byte(ip)) == 0 {
+				fresh = append(fresh, rr)
+			}
+			ttlDelta[rr.Header().Ttl]++
 		}
-		ttl := t.lowestTTL(skey, typ)
-		for i, rr := range added {
-			added[i] = withTTL(rr, ttl)
-		}
-		slices.SortFunc(added, byAddress)
+		maps.DeleteFunc(delta, func(_ string, d int32) bool { return d == 0 })
+		fresh = slices.DeleteFunc(fresh, func(rr dns.RR) bool { return delta[string(ipOf(rr))] <= 0 })
+		ttls = retally(ttls, ttlDelta)
 		parts := cur
-		if len(gone) > 0 || len(added) > 0 {
-			parts = cur.with(gone, added)
+		if len(delta) > 0 {
+			ttl := uint32(0)
+			if len(ttls) > 0 {
+				ttl = ttls[0].ttl
+			}
+			for i, rr := range fresh { // owned by the service name, made once per new address
+				c := dns.Copy(rr)
+				c.Header().Name, c.Header().Ttl = name, ttl
+				fresh[i] = c
+			}
+			slices.SortFunc(fresh, byAddress)
+			parts = cur.with(delta, fresh)
 		}
 		if parts.Len() == 0 {
 			continue
 		}
 		retimed := false
-		if parts.At(0).Header().Ttl != ttl { // the lowest TTL moved: every record follows
-			all := parts.all()
-			for i, rr := range all {
-				all[i] = withTTL(rr, ttl)
-			}
-			parts, retimed = newChunked(all), true
+		if ttl := ttls[0].ttl; cur.Len() > 0 && cur.At(0).Header().Ttl != ttl { // the lowest TTL moved: every record follows
+			parts, retimed = parts.retimed(ttl), true
 		}
 		if prev != nil && parts == cur {
-			derived = append(derived, prev) // unchanged: keep the set and its rotation
+			if !slices.Equal(ttls, prev.ttls) { // same records, other TTL counts
+				derived = append(derived, &RRset{parts: parts, ttls: ttls, grew: &growth{from: prev}})
+			} else {
+				derived = append(derived, prev) // unchanged: keep the set and its rotation
+			}
 			continue
 		}
-		next := &RRset{parts: parts}
+		next := &RRset{parts: parts, ttls: ttls}
 		if prev != nil && !retimed {
-			next.grew = &growth{from: prev, added: added}
+			next.grew = &growth{from: prev, added: fresh}
 		}
 		derived = append(derived, next)
 	}
@@ -152,39 +142,25 @@ func (t *Txn) adjustService(name string, skey []byte, old, now []dns.RR) {
 	t.put(skey, n)
 }
 
-// count adds delta to the counter at key and returns the new value; a
-// counter that reaches zero is removed.
-func (t *Txn) count(key []byte, delta int) int {
-	c, _ := t.counts.Get(key)
-	c += delta
-	if c <= 0 {
-		t.counts.Delete(key)
-		return 0
+// retally returns the TTL counts with delta applied, lowest TTL first,
+// without the TTLs no record has any more. The list is short (the TTLs a
+// service's hosts use), so it is copied whole.
+func retally(ttls []ttlCount, delta map[uint32]int32) []ttlCount {
+	if len(delta) == 0 {
+		return ttls
 	}
-	t.counts.Insert(key, c)
-	return c
-}
-
-// lowestTTL is the lowest TTL among the host records of one type of a service.
-func (t *Txn) lowestTTL(skey []byte, typ uint16) uint32 {
-	it := t.counts.Root().Iterator()
-	prefix := append(append(slices.Clone(skey), ttlSep), byte(typ))
-	it.SeekPrefix(prefix)
-	k, _, ok := it.Next()
-	if !ok {
-		return 0
+	out := slices.Clone(ttls)
+	for ttl, d := range delta {
+		if d == 0 {
+			continue
+		}
+		i, found := slices.BinarySearchFunc(out, ttl, func(c ttlCount, ttl uint32) int { return cmp.Compare(c.ttl, ttl) })
+		if !found {
+			out = slices.Insert(out, i, ttlCount{ttl: ttl})
+		}
+		out[i].n += d
 	}
-	return binary.BigEndian.Uint32(k[len(prefix):])
-}
-
-func addrKey(skey []byte, rr dns.RR) []byte {
-	k := append(append(slices.Clone(skey), addrSep), byte(rr.Header().Rrtype))
-	return append(k, ipOf(rr)...)
-}
-
-func ttlKey(skey []byte, rr dns.RR) []byte {
-	k := append(append(slices.Clone(skey), ttlSep), byte(rr.Header().Rrtype))
-	return binary.BigEndian.AppendUint32(k, rr.Header().Ttl)
+	return slices.DeleteFunc(out, func(c ttlCount) bool { return c.n <= 0 })
 }
 
 // ipOf returns the address of an A or AAAA record, 4 or 16 bytes.
@@ -211,10 +187,9 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 }
 
 // rederive drops every derived record and marks every host for derivation
-// with the transaction's (new) deriver; commit derives them again.
+// with the transaction's (new) deriver; commit derives them again, from
+// nothing.
 func (t *Txn) rederive() {
-	t.members = iradix.New[[]dns.RR]().Txn()
-	t.counts = iradix.New[int]().Txn()
 	t.base.tree.Root().Walk(func(key []byte, n *Node) bool {
 		if len(n.derived) > 0 {
 			c := n.clone()
@@ -227,5 +202,6 @@ func (t *Txn) rederive() {
 		}
 		return false
 	})
+	t.rederiving = true
 	t.forced = true
 }

@@ -16,6 +16,7 @@ type RRset struct {
 	// At, Range or Records.
 	RRs   []dns.RR
 	parts *chunked
+	ttls  []ttlCount // a derived set's host records per TTL
 	// Next is the rotation counter shared by every answer of this RRset.
 	Next atomic.Uint32
 

@@ -23,12 +23,12 @@ type Txn struct {
 	origin  string
 	deriver Deriver
 	tree    *iradix.Txn[*Node]
-	members *iradix.Txn[[]dns.RR]
-	counts  *iradix.Txn[int]
 	leases  *iradix.Txn[int64]
 	records int
 	bytes   int
 	forced  bool // commit even without explicit changes (derived data changed)
+
+	rederiving bool // derive every host from nothing (new rules, see rederive)
 
 	before map[setKey]*RRset   // explicit RRsets as they were before the first change (nil: none)
 	order  []setKey            // the order in which RRsets were first changed
@@ -51,8 +51,6 @@ func newTxn(v *Version, d Deriver) *Txn {
 		origin:  v.origin,
 		deriver: d,
 		tree:    v.tree.Txn(),
-		members: v.members.Txn(),
-		counts:  v.counts.Txn(),
 		leases:  v.leases.Txn(),
 		records: v.records,
 		bytes:   v.bytes,
@@ -419,8 +417,6 @@ func (t *Txn) commit(seq uint64) *Version {
 	v := &Version{
 		origin:  t.origin,
 		tree:    t.tree.CommitOnly(),
-		members: t.members.CommitOnly(),
-		counts:  t.counts.CommitOnly(),
 		leases:  t.leases.CommitOnly(),
 		records: t.records,
 		bytes:   t.bytes,

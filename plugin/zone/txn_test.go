@@ -248,6 +248,23 @@ func TestDerivedTTLRisesWhenTheLowestLeaves(t *testing.T) {
 	}
 }
 
+// A host that keeps its address but changes its TTL moves the service's
+// TTL with it, down and back up.
+func TestDerivedTTLFollowsATTLChange(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	a, b := "cyberdyne-web-sfo-prod.example.org.", "techcom-web-sfo-prod.example.org."
+	set(t, z, a, dns.TypeA, a+" 60 IN A 13.37.1.1")
+	set(t, z, b, dns.TypeA, b+" 60 IN A 13.37.1.2")
+	for _, ttl := range []uint32{20, 60, 45} {
+		set(t, z, a, dns.TypeA, fmt.Sprintf("%s %d IN A 13.37.1.1", a, ttl))
+		for _, s := range answer(z, "web.example.org.", dns.TypeA) {
+			if got := mustRR(t, s).Header().Ttl; got != ttl {
+				t.Errorf("host TTL %d: service record %s", ttl, s)
+			}
+		}
+	}
+}
+
 func TestSharedAddressStaysWhileAnyHostHasIt(t *testing.T) {
 	z := load(t, "example.org.", seedZone)
 	a, b := "cyberdyne-web-sfo-prod.example.org.", "techcom-web-sfo-prod.example.org."

@@ -11,8 +11,6 @@ import (
 type Version struct {
 	origin  string
 	tree    *iradix.Tree[*Node]
-	members *iradix.Tree[[]dns.RR] // derivation state, see derived.go
-	counts  *iradix.Tree[int]
 	leases  *iradix.Tree[int64] // record identity → lease deadline, see lease.go
 	soa     *dns.SOA
 	negSOA  *dns.SOA // the SOA for negative answers: TTL = min(SOA TTL, MINIMUM)
@@ -22,7 +20,7 @@ type Version struct {
 }
 
 func newVersion(origin string) *Version {
-	return &Version{origin: origin, tree: iradix.New[*Node](), members: iradix.New[[]dns.RR](), counts: iradix.New[int](), leases: newLeases()}
+	return &Version{origin: origin, tree: iradix.New[*Node](), leases: newLeases()}
 }
 
 // Origin is the zone apex.
