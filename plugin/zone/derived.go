@@ -125,17 +125,13 @@ func (t *Txn) adjustService(name string, old, now []dns.RR) {
 		}
 		if prev != nil && parts == cur {
 			if !slices.Equal(ttls, prev.ttls) { // same records, other TTL counts
-				derived = append(derived, &RRset{parts: parts, ttls: ttls, grew: &growth{from: prev}})
+				derived = append(derived, newDerived(parts, ttls, prev, nil, true))
 			} else {
 				derived = append(derived, prev) // unchanged: keep the set and its rotation
 			}
 			continue
 		}
-		next := &RRset{parts: parts, ttls: ttls}
-		if prev != nil && !retimed {
-			next.grew = &growth{from: prev, added: fresh}
-		}
-		derived = append(derived, next)
+		derived = append(derived, newDerived(parts, ttls, prev, fresh, !retimed))
 	}
 	n.derived = derived
 	n.serve()

@@ -128,7 +128,7 @@ func (n *Node) stillHeld(o, d *RRset) bool {
 		if d == pd {
 			return true
 		}
-		if d.grew == nil || d.grew.from != pd {
+		if d.grew == nil || d.grew.from != pd.id {
 			return false
 		}
 		for _, rr := range d.grew.added {

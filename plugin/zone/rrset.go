@@ -28,16 +28,32 @@ type RRset struct {
 	mixed bool     // some record's TTL is not the set's
 
 	from *[2]*RRset // the explicit and derived sets a served set merges
+	id   uint64     // a derived set: its identity, for the growth of the next one
 	grew *growth    // a derived set: how it follows from the one before it
 }
 
-// growth says how a derived set follows from the one it replaced: that set
-// less some records plus added. It lets a service name whose explicit
-// records hold every member (the seed client's pattern) check only the
-// added members on a change, not all of them (see Node.serve).
+// growth says how a derived set follows from the one it replaced (the set
+// with id from): that set less some records plus added. It lets a service
+// name whose explicit records hold every member (the seed client's
+// pattern) check only the added members on a change, not all of them (see
+// Node.serve). It names the set before by id, not by pointer: a pointer
+// would keep every earlier version of the set alive.
 type growth struct {
-	from  *RRset
+	from  uint64
 	added []dns.RR
+}
+
+// derivedSets numbers derived sets (RRset.id).
+var derivedSets atomic.Uint64
+
+// newDerived returns a derived set; prev (nil: none) is the set it
+// replaces and added what it adds to it (nil grew: not a growth of prev).
+func newDerived(parts *chunked, ttls []ttlCount, prev *RRset, added []dns.RR, grew bool) *RRset {
+	s := &RRset{parts: parts, ttls: ttls, id: derivedSets.Add(1)}
+	if prev != nil && grew {
+		s.grew = &growth{from: prev.id, added: added}
+	}
+	return s
 }
 
 // Type is the RR type of the set.

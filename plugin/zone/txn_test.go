@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dyndns/dyndns/plugin/derive"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -300,5 +301,34 @@ func TestSetDeriverDerivesAgain(t *testing.T) {
 	set(t, z, h, dns.TypeA, h+" 300 IN A 13.37.1.3")
 	if got := answer(z, "web.prod.example.org.", dns.TypeA); len(got) != 3 {
 		t.Errorf("update after SetDeriver: %q", got)
+	}
+}
+
+// Every version of a service's set must not keep the versions before it:
+// a long-running zone's memory follows its contents, not its history.
+func TestDerivedSetsDoNotKeepTheirHistory(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	for i := range 2000 {
+		set(t, z, fmt.Sprintf("h%d-big-prod.example.org.", i), dns.TypeA, fmt.Sprintf("h%d-big-prod.example.org. 60 IN A 10.0.%d.%d", i, i>>8, i&255))
+	}
+	heap := func() int64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	renumber := func(from, to int) { // each copies a chunk or two and the index of big's set
+		for i := from; i < to; i++ {
+			h := fmt.Sprintf("h%d-big-prod.example.org.", i%2000)
+			set(t, z, h, dns.TypeA, fmt.Sprintf("%s 60 IN A 10.%d.%d.%d", h, 1+i/2000, i%2000>>8, i&255))
+		}
+	}
+	renumber(0, 2000) // the set's shape settles
+	before := heap()
+	renumber(2000, 6000)
+	grew := heap() - before
+	runtime.KeepAlive(z) // measured with the zone alive
+	if grew > 2<<20 {
+		t.Errorf("the heap grew by %d KB over 4,000 renumberings of one service's hosts", grew>>10)
 	}
 }
