@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/dyndns/dyndns/plugin/journal"
-	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -76,12 +75,4 @@ func changesetOf(e journal.Entry) zone.Changeset {
 		c.Leases = append(c.Leases, zone.Lease{RR: l.RR, Until: l.Until})
 	}
 	return c
-}
-
-// report is who is told of expired records now.
-func (s *Store) report() storage.Expired {
-	if fn := s.expired.Load(); fn != nil {
-		return *fn
-	}
-	return nil
 }

@@ -36,9 +36,6 @@ type Options struct {
 	History int
 }
 
-// Expired is told of the records whose lease ran out.
-type Expired = storage.Expired
-
 // The defaults write a busy zone back about as often as BIND does (within
 // 15 minutes), and bound the journal so cold starts replay little.
 const (
@@ -54,19 +51,19 @@ type Store struct {
 	path    string
 	journal *journal.Journal // nil in memory
 
-	snapMu   sync.Mutex    // one snapshot at a time
-	snapLSN  atomic.Uint64 // journal LSN the zone file covers
-	kick     chan struct{} // asks the snapshot loop for a snapshot now
-	every    atomic.Int64  // snapshot interval, nanoseconds
-	maxSize  atomic.Int64  // journal size that triggers a snapshot
-	retime   chan struct{} // tells the snapshot loop that every changed
-	expired  atomic.Pointer[Expired]
-	history  atomic.Int64 // journal entries kept across snapshots, for IXFR
-	sizeSnap atomic.Int64 // journal size after the last snapshot
-	stop     chan struct{}
-	loops    sync.WaitGroup
-	closeErr error
-	once     sync.Once
+	snapMu              sync.Mutex    // one snapshot at a time
+	snapLSN             atomic.Uint64 // journal LSN the zone file covers
+	kick                chan struct{} // asks the snapshot loop for a snapshot now
+	every               atomic.Int64  // snapshot interval, nanoseconds
+	maxSize             atomic.Int64  // journal size that triggers a snapshot
+	retime              chan struct{} // tells the snapshot loop that every changed
+	storage.ExpiredHook               // SetExpired
+	history             atomic.Int64  // journal entries kept across snapshots, for IXFR
+	sizeSnap            atomic.Int64  // journal size after the last snapshot
+	stop                chan struct{}
+	loops               sync.WaitGroup
+	closeErr            error
+	once                sync.Once
 }
 
 // Open loads origin's zone from opts.Dir (zone file, then journal) and makes
@@ -128,7 +125,7 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 		s.loops.Add(1)
 		go s.snapshotLoop()
 	}
-	s.loops.Go(func() { storage.RunExpiry(s.zone, s.stop, s.report, s.warnf) })
+	s.loops.Go(func() { storage.RunExpiry(s.zone, s.stop, s.Report, s.warnf) })
 	return s, nil
 }
 
@@ -151,26 +148,12 @@ func (s *Store) continueFile(fileLSN uint64) error {
 	return s.journal.Rebase(fileLSN)
 }
 
-// SetHistory sets how many changesets are kept for IXFR (0: the default,
-// <0: none); the journal keeps as many entries across snapshots.
+// SetHistory implements storage.Store; the log keeps as many records
+// behind a snapshot.
 func (s *Store) SetHistory(n int) {
-	switch {
-	case n == 0:
-		n = zone.DefaultHistory
-	case n < 0:
-		n = 0
-	}
+	n = storage.HistorySize(n)
 	s.history.Store(int64(n))
 	s.zone.SetHistory(n)
-}
-
-// SetExpired sets who is told of expired records (nil: nobody).
-func (s *Store) SetExpired(fn Expired) {
-	if fn == nil {
-		s.expired.Store(nil)
-		return
-	}
-	s.expired.Store(&fn)
 }
 
 // Commit implements zone.Log: it appends the changesets to the journal and

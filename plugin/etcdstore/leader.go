@@ -71,7 +71,7 @@ func (s *Store) pause() {
 func (s *Store) lead(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
-		storage.RunExpiry(s.zone, ctx.Done(), s.report, s.warnf)
+		storage.RunExpiry(s.zone, ctx.Done(), s.Report, s.warnf)
 		close(done)
 	}()
 	defer func() { <-done }()

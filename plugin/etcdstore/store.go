@@ -26,13 +26,13 @@ type Store struct {
 	// Locked), which keeps it and the zone's version in step.
 	head uint64
 
-	expired  atomic.Pointer[storage.Expired]
-	history  atomic.Int64  // log records kept behind a snapshot, for IXFR and slow replicas
-	every    atomic.Int64  // snapshot interval, nanoseconds
-	maxBytes atomic.Int64  // log bytes that trigger a snapshot
-	logBytes atomic.Int64  // log bytes written since the last snapshot
-	reload   chan struct{} // asks the follower to load the snapshot
-	snap     chan struct{} // asks the leader for a snapshot now
+	storage.ExpiredHook               // SetExpired
+	history             atomic.Int64  // log records kept behind a snapshot, for IXFR and slow replicas
+	every               atomic.Int64  // snapshot interval, nanoseconds
+	maxBytes            atomic.Int64  // log bytes that trigger a snapshot
+	logBytes            atomic.Int64  // log bytes written since the last snapshot
+	reload              chan struct{} // asks the follower to load the snapshot
+	snap                chan struct{} // asks the leader for a snapshot now
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -72,30 +72,10 @@ func open(b *Backend, origin string, d zone.Deriver, opts storage.Options) (*Sto
 // Zone implements storage.Store.
 func (s *Store) Zone() *zone.Zone { return s.zone }
 
-// SetExpired implements storage.Store.
-func (s *Store) SetExpired(fn storage.Expired) {
-	if fn == nil {
-		s.expired.Store(nil)
-		return
-	}
-	s.expired.Store(&fn)
-}
-
-func (s *Store) report() storage.Expired {
-	if fn := s.expired.Load(); fn != nil {
-		return *fn
-	}
-	return nil
-}
-
-// SetHistory implements storage.Store.
+// SetHistory implements storage.Store; the log keeps as many records
+// behind a snapshot.
 func (s *Store) SetHistory(n int) {
-	switch {
-	case n == 0:
-		n = zone.DefaultHistory
-	case n < 0:
-		n = 0
-	}
+	n = storage.HistorySize(n)
 	s.history.Store(int64(n))
 	s.zone.SetHistory(n)
 }

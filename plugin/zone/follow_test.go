@@ -27,10 +27,8 @@ type replica struct {
 func (r *replica) Commit(cs []Changeset) error {
 	r.log.mu.Lock()
 	defer r.log.mu.Unlock()
-	if r.head != len(r.log.entries) {
-		missing := slices.Clone(r.log.entries[r.head:])
-		r.head = len(r.log.entries)
-		return &Behind{Changes: missing}
+	if err := r.behind(); err != nil {
+		return err
 	}
 	r.log.entries = append(r.log.entries, cs...)
 	r.head = len(r.log.entries)
@@ -40,20 +38,27 @@ func (r *replica) Commit(cs []Changeset) error {
 func (r *replica) Verify() error {
 	r.log.mu.Lock()
 	defer r.log.mu.Unlock()
-	if r.head != len(r.log.entries) {
-		missing := slices.Clone(r.log.entries[r.head:])
-		r.head = len(r.log.entries)
-		return &Behind{Changes: missing}
+	return r.behind()
+}
+
+// behind returns Behind with what the replica lacks, or nil. Called with
+// the log locked.
+func (r *replica) behind() error {
+	if r.head == len(r.log.entries) {
+		return nil
 	}
-	return nil
+	missing := slices.Clone(r.log.entries[r.head:])
+	r.head = len(r.log.entries)
+	return &Behind{Changes: missing}
 }
 
 func (r *replica) catchUp() []Changeset {
 	r.log.mu.Lock()
 	defer r.log.mu.Unlock()
-	missing := slices.Clone(r.log.entries[r.head:])
-	r.head = len(r.log.entries)
-	return missing
+	if b, ok := r.behind().(*Behind); ok {
+		return b.Changes
+	}
+	return nil
 }
 
 const replicaZone = `$ORIGIN rep.test.
