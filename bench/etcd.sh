@@ -208,38 +208,7 @@ start_named() { # name
 	mkdir -p "$dir"
 	cp "$WORK/db.apex" "$dir/db.$ZONE"
 	PORT[$1]=$(free_port)
-	cat >"$dir/named.conf" <<-EOF
-		options {
-		    directory "$dir";
-		    listen-on port ${PORT[$1]} { 127.0.0.1; };
-		    listen-on-v6 { none; };
-		    pid-file "$dir/named.pid";
-		    session-keyfile "$dir/session.key";
-		    managed-keys-directory "$dir";
-		    recursion no;
-		    # The one line run.sh's named.conf does not have: BIND's TCP
-		    # listen queue is 10 by default, and CLIENTS connections opened at
-		    # once overflow it (SYNs dropped, connects retried after 1 s, and
-		    # a few UPDATEs lost per run). CoreDNS listens with the kernel's.
-		    tcp-listen-queue 128;
-		    notify no;
-		    dnssec-validation no;
-		    max-records-per-type 0;
-		    max-types-per-name 0;
-		};
-		controls { };
-		logging {
-		    channel out { stderr; severity info; print-time yes; };
-		    category default { out; };
-		    category update { null; };
-		    category update-security { null; };
-		};
-		zone "$ZONE" {
-		    type primary;
-		    file "db.$ZONE";
-		    allow-update { 127.0.0.1; };
-		};
-	EOF
+	named_conf "$dir" "${PORT[$1]}" "tcp-listen-queue 128;"
 	log "starting $1 on 127.0.0.1:${PORT[$1]}"
 	spawn "$1" "${SERVER_CPU[@]}" named -f -n "$SERVER_THREADS" -c "$dir/named.conf"
 }

@@ -83,3 +83,41 @@ ratio() { # a b
 # codes and lost read dnsperf's response codes and losses of a run.
 codes() { grep -h 'Response codes:' "$WORK/$1.txt" | sed 's/^ *Response codes: *//'; }
 lost() { grep -hE '(Queries|Updates) lost:' "$WORK/$1.txt" | sed 's/^ *//; s/  */ /g'; }
+
+# named_conf DIR PORT [OPTION...]: writes DIR/named.conf for BIND 9 as every
+# script runs it: a primary for $ZONE (DIR/db.$ZONE) taking updates from
+# 127.0.0.1, listening on 127.0.0.1:PORT, per-update log lines to null
+# (dyndns logs none), RRsets of any size (9.18.28+ refuse RRsets over 100
+# records by default), plus the option lines given (each ending in ";").
+named_conf() {
+	local dir=$1 port=$2 extra=""
+	shift 2
+	for o in "$@"; do extra+="    $o"$'\n'; done
+	cat >"$dir/named.conf" <<EOF
+options {
+    directory "$dir";
+    listen-on port $port { 127.0.0.1; };
+    listen-on-v6 { none; };
+    pid-file "$dir/named.pid";
+    session-keyfile "$dir/session.key";
+    managed-keys-directory "$dir";
+    recursion no;
+    notify no;
+    dnssec-validation no;
+    max-records-per-type 0;
+    max-types-per-name 0;
+${extra}};
+controls { };
+logging {
+    channel out { stderr; severity info; print-time yes; };
+    category default { out; };
+    category update { null; };
+    category update-security { null; };
+};
+zone "$ZONE" {
+    type primary;
+    file "db.$ZONE";
+    allow-update { 127.0.0.1; };
+};
+EOF
+}

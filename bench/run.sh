@@ -222,35 +222,7 @@ start_named() { # name
 	mkdir -p "$dir"
 	cp "$WORK/db.full" "$dir/db.$ZONE"
 	PORT=$(free_port)
-	cat >"$dir/named.conf" <<-EOF
-		options {
-		    directory "$dir";
-		    listen-on port $PORT { 127.0.0.1; };
-		    listen-on-v6 { none; };
-		    pid-file "$dir/named.pid";
-		    session-keyfile "$dir/session.key";
-		    managed-keys-directory "$dir";
-		    recursion no;
-		    notify no;
-		    dnssec-validation no;
-		    # 9.18.28+ refuse RRsets over 100 records by default; the
-		    # service RRsets here hold NAMES/100 records each.
-		    max-records-per-type 0;
-		    max-types-per-name 0;
-		};
-		controls { };
-		logging {
-		    channel out { stderr; severity info; print-time yes; };
-		    category default { out; };
-		    category update { null; };
-		    category update-security { null; };
-		};
-		zone "$ZONE" {
-		    type primary;
-		    file "db.$ZONE";
-		    allow-update { 127.0.0.1; };
-		};
-	EOF
+	named_conf "$dir" "$PORT"
 	FAIL_PATTERN='not loaded due to errors' start_server "$1" "$dir/log" named -f -n "$SERVER_THREADS" -c "$dir/named.conf"
 }
 start_named bind

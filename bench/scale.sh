@@ -355,33 +355,7 @@ start_named() { # name zone limit [full|hosts]
 	mkdir -p "$dir"
 	cp "$WORK/$2.${4:-full}" "$dir/db.$ZONE"
 	PORT=$(free_port)
-	cat >"$dir/named.conf" <<-EOF
-		options {
-		    directory "$dir";
-		    listen-on port $PORT { 127.0.0.1; };
-		    listen-on-v6 { none; };
-		    pid-file "$dir/named.pid";
-		    session-keyfile "$dir/session.key";
-		    managed-keys-directory "$dir";
-		    recursion no;
-		    notify no;
-		    dnssec-validation no;
-		    max-records-per-type 0;
-		    max-types-per-name 0;
-		};
-		controls { };
-		logging {
-		    channel out { stderr; severity info; print-time yes; };
-		    category default { out; };
-		    category update { null; };
-		    category update-security { null; };
-		};
-		zone "$ZONE" {
-		    type primary;
-		    file "db.$ZONE";
-		    allow-update { 127.0.0.1; };
-		};
-	EOF
+	named_conf "$dir" "$PORT"
 	FAIL_PATTERN='not loaded due to errors|loading from master file .* failed' launch "$1" "$2" "$3" named -f -n "$SERVER_THREADS" -c "$dir/named.conf"
 }
 # Knot DNS: queries only (the comparisons with updates are dyndns and BIND).
