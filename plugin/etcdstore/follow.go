@@ -111,6 +111,7 @@ func (s *Store) apply(ctx context.Context, records []record) error {
 			}
 			out = append(out, cs...)
 			s.head = r.index
+			s.grewBy(len(r.value)) // the log grew, whoever wrote it
 		}
 		return out
 	})

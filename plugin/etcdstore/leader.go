@@ -90,6 +90,14 @@ func (s *Store) lead(ctx context.Context) {
 	}
 }
 
+// grewBy counts n more bytes of log since the last snapshot, and asks for
+// one past the size set (only the leading replica writes it).
+func (s *Store) grewBy(n int) {
+	if s.logBytes.Add(int64(n)) > s.maxBytes.Load() {
+		s.kickSnapshot()
+	}
+}
+
 func (s *Store) kickSnapshot() {
 	select {
 	case s.snap <- struct{}{}:

@@ -241,9 +241,7 @@ func (s *Store) Commit(cs []zone.Changeset) error {
 	}
 	if r.Succeeded {
 		s.head = next
-		if s.logBytes.Add(int64(len(val))) > s.maxBytes.Load() {
-			s.kickSnapshot()
-		}
+		s.grewBy(len(val))
 		return nil
 	}
 	return s.behind(ctx)
