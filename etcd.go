@@ -7,6 +7,9 @@ import (
 	"github.com/dyndns/dyndns/plugin/etcdstore"
 )
 
+// errTwoPlaces is the error of a block with both directory and etcd.
+var errTwoPlaces = errors.New("directory and etcd are two places to keep the zones: use one")
+
 // parseEtcd reads the etcd lines of a block:
 //
 //	etcd ENDPOINT...
@@ -15,7 +18,7 @@ import (
 //	etcd-credentials USER PASSWORD
 func (d *DynDNS) parseEtcd(option string, args []string) error {
 	if d.directory != "" {
-		return errors.New("directory and etcd are two places to keep the zones: use one")
+		return errTwoPlaces
 	}
 	if d.etcd == nil {
 		d.etcd = &etcdstore.Config{}

@@ -89,7 +89,7 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 				return nil, c.ArgErr()
 			}
 			if d.etcd != nil {
-				return nil, c.Err("directory and etcd are two places to keep the zones: use one")
+				return nil, c.Err(errTwoPlaces.Error())
 			}
 			d.directory = args[0]
 			if !filepath.IsAbs(d.directory) {
