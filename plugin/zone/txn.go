@@ -36,6 +36,8 @@ type Txn struct {
 
 	shared []span // what each set of order shares with its set before, as last compared
 
+	made map[*Node]struct{} // parent nodes this transaction made: see adjustParent
+
 	leased     map[string]dns.RR // records whose lease changed, by lease key
 	leaseOrder []string          // their keys, in the order first changed
 }
@@ -56,6 +58,7 @@ func newTxn(v *Version, d Deriver) *Txn {
 		bytes:   v.bytes,
 		before:  map[setKey]*RRset{},
 		hosts:   map[string]struct{}{},
+		made:    map[*Node]struct{}{},
 		leased:  map[string]dns.RR{},
 	}
 }
@@ -270,16 +273,23 @@ func (t *Txn) put(key []byte, n *Node) {
 }
 
 // adjustParent changes the child count of the parent of the node at key.
+// A parent this transaction made itself is not visible to readers yet, so
+// it is counted in place: a load of 100,000 hosts below the apex copies the
+// apex node once, not once per host.
 func (t *Txn) adjustParent(name string, key []byte, delta int) {
 	pkey := parentKey(key)
-	parent := parentName(name)
 	p, _ := t.tree.Get(pkey)
-	if p == nil {
-		p = &Node{name: parent}
+	if _, mine := t.made[p]; mine {
+		if p.children += delta; p.children > 0 || len(pkey) == 0 {
+			return
+		}
+	} else if p == nil {
+		p = &Node{name: parentName(name), children: delta}
 	} else {
 		p = p.clone()
+		p.children += delta
 	}
-	p.children += delta
+	t.made[p] = struct{}{}
 	t.put(slices.Clone(pkey), p)
 }
 
