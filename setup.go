@@ -79,6 +79,7 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 		return nil, c.Err("no zones")
 	}
 	var rules *derive.Rules
+	etcdLine := 0 // the first etcd line, for errors about them together
 	for c.NextBlock() {
 		option := c.Val()
 		args = c.RemainingArgs()
@@ -100,6 +101,9 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 				return nil, c.Errf("directory %q: %v", d.directory, merr)
 			}
 		case "etcd", "etcd-path", "etcd-tls", "etcd-credentials":
+			if etcdLine == 0 {
+				etcdLine = c.Line()
+			}
 			err = d.parseEtcd(option, args)
 		case "derive":
 			rules, err = rules.Parse(args)
@@ -155,7 +159,8 @@ func parse(c *caddy.Controller) (*DynDNS, error) {
 	}
 	if d.etcd != nil {
 		if err := d.etcdBackend(); err != nil {
-			return nil, c.Err(err.Error())
+			// Named at the first etcd line, not where the block ends.
+			return nil, fmt.Errorf("%s:%d - Error during parsing: %v", c.File(), etcdLine, err)
 		}
 	} else {
 		d.backend = &durable.Directory{Dir: d.directory}

@@ -90,7 +90,7 @@ func TestSetup(t *testing.T) {
 		{"etcd-path relative", "dyndns {\n etcd http://127.0.0.1:1\n etcd-path dyndns\n}", "Testfile:3"},
 		{"etcd-tls missing files", "dyndns {\n etcd https://127.0.0.1:1\n etcd-tls cert key\n}", "Testfile:3"},
 		{"etcd-credentials one word", "dyndns {\n etcd http://127.0.0.1:1\n etcd-credentials user\n}", "Testfile:3"},
-		{"etcd-path without etcd", "dyndns {\n etcd-path /x\n}", "need an etcd line"},
+		{"etcd-path without etcd", "dyndns {\n etcd-path /x\n}", "Testfile:2 - Error during parsing: etcd-path, etcd-tls and etcd-credentials need an etcd line"},
 		{"etcd unreachable", "dyndns {\n etcd http://127.0.0.1:1\n}", "etcd [http://127.0.0.1:1]"},
 		{"ptr", "dyndns example.org 13.37.0.0/16 {\n ptr\n}", ""},
 		{"ptr without a reverse zone", "dyndns {\n ptr\n}", "Testfile:2"},
