@@ -84,7 +84,7 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 	var fileLSN uint64
 	var past []zone.Changeset // the journal's changesets, for the IXFR history
 	s.zone.SetHistory(0)      // the load itself is no change a secondary can apply
-	_, _, err := s.zone.Update(func(t *zone.Txn) error {
+	err := s.zone.Load(func(t *zone.Txn) error {
 		var err error
 		if fileLSN, err = load(t, s.path, opts.Apex); err != nil {
 			return err

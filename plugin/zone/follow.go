@@ -99,6 +99,7 @@ func (z *Zone) Reload(fn func(*Txn) error) (err error) {
 		}
 	}()
 	t := newTxn(newVersion(z.origin), z.deriver)
+	t.untracked = true
 	if err := fn(t); err != nil {
 		return err
 	}

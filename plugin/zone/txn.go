@@ -29,6 +29,7 @@ type Txn struct {
 	forced  bool // commit even without explicit changes (derived data changed)
 
 	rederiving bool // derive every host from nothing (new rules, see rederive)
+	untracked  bool // a load: no changeset of records is kept (see Zone.Load)
 
 	before map[setKey]*RRset   // explicit RRsets as they were before the first change (nil: none)
 	order  []setKey            // the order in which RRsets were first changed
@@ -218,6 +219,9 @@ func (t *Txn) lookup(name string, typ uint16) ([]byte, *Node, *RRset) {
 // transaction changed (in the order first changed, which orders the
 // changeset), without changing it.
 func (t *Txn) touch(name string, typ uint16, old *RRset) {
+	if t.untracked {
+		return
+	}
 	k := setKey{name, typ}
 	if _, seen := t.before[k]; !seen {
 		t.before[k] = old
@@ -324,7 +328,7 @@ func (t *Txn) Changed() bool {
 // (empty) change gives the same zone.
 func (t *Txn) Changeset() Changeset {
 	cs := Changeset{From: t.base.Serial()}
-	for i, k := range t.order {
+	for i, k := range t.order { // none in an untracked transaction
 		before, after := t.before[k], t.ownSet(k.name, k.typ)
 		nDel, nAdd := len(cs.Del), len(cs.Add)
 		p, q := t.common(i, before, after)

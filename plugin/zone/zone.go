@@ -50,6 +50,7 @@ type Zone struct {
 
 type request struct {
 	fn      func(*Txn) error
+	load    bool    // fn loads stored data: see Load
 	deriver Deriver // set by SetDeriver: derive every service again with it
 	cs      Changeset
 	v       *Version
@@ -125,6 +126,16 @@ func (z *Zone) submit(r *request) (Changeset, *Version, error) {
 	return r.cs, r.v, r.err
 }
 
+// Load runs fn, which loads data already stored (a zone file, a journal, a
+// snapshot), in a transaction that keeps no changeset of records: nothing of
+// it goes to the Log or to the IXFR history, and a load of n names does not
+// pay for comparing n sets before and after. Lease deadlines fn sets are
+// scheduled. It always publishes a new version.
+func (z *Zone) Load(fn func(*Txn) error) error {
+	_, _, err := z.submit(&request{fn: fn, load: true})
+	return err
+}
+
 // SetDeriver changes the derivation rules and derives every service again,
 // in one commit that bumps the serial (served data changed: secondaries must
 // transfer again). It costs a walk of the zone; reloads call it when the
@@ -186,7 +197,7 @@ func (z *Zone) attempt(batch []*request) error {
 				d, rederived = r.deriver, true
 			}
 		}
-		if !r.cs.Empty() {
+		if !r.cs.Empty() && !r.load { // a load is stored already
 			changes = append(changes, r.cs)
 		}
 		r.v = v
@@ -241,6 +252,7 @@ func (z *Zone) run(v *Version, d Deriver, r *request) (next *Version, err error)
 		}
 	}()
 	t := newTxn(v, d)
+	t.untracked, t.forced = r.load, r.load
 	if r.deriver != nil {
 		t.deriver = r.deriver
 		t.rederive()
