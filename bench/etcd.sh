@@ -106,22 +106,7 @@ etcd_cleanup() {
 trap etcd_cleanup EXIT
 
 # ---------------------------------------------------------------- build
-if [ "$BUILD" = 1 ] && [ "$SRC" = worktree ]; then
-	log "building $BIN from the work tree"
-	go build -o "$BIN" ./cmd/coredns || die "go build failed (SRC=HEAD builds the last commit instead)"
-	BUILT_FROM="work tree at $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git status --porcelain 2>/dev/null | grep -qv '^?? bench/' && echo ' with uncommitted changes' || true)"
-elif [ "$BUILD" = 1 ]; then
-	rev=$(git rev-parse --short "$SRC^{commit}") || die "SRC=$SRC is not a commit"
-	log "building $BIN from commit $rev (git archive)"
-	mkdir -p "$WORK/src"
-	git archive "$rev" | tar -x -C "$WORK/src"
-	(cd "$WORK/src" && go build -o "$BIN" ./cmd/coredns) || die "go build of $rev failed"
-	BUILT_FROM="commit $rev (SRC=$SRC)"
-else
-	BUILT_FROM="$BIN as it was (BUILD=0)"
-	[ -x "$BIN" ] || die "BUILD=0 but $BIN is not an executable"
-	log "using $BIN as it is (BUILD=0)"
-fi
+build_coredns
 HELPER=$WORK/repldelay
 go build -o "$HELPER" ./bench/repldelay || die "go build ./bench/repldelay failed"
 
