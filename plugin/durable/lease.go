@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dyndns/dyndns/plugin/journal"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -57,22 +56,4 @@ func parseComment(rr dns.RR, comment string) (lsn uint64, until int64, err error
 		until = t.Unix()
 	}
 	return lsn, until, nil
-}
-
-// entryOf and changesetOf convert between the zone's changesets and the
-// journal's entries, which hold the same data.
-func entryOf(c zone.Changeset) journal.Entry {
-	e := journal.Entry{From: c.From, To: c.To, Del: c.Del, Add: c.Add}
-	for _, l := range c.Leases {
-		e.Leases = append(e.Leases, journal.Lease{RR: l.RR, Until: l.Until})
-	}
-	return e
-}
-
-func changesetOf(e journal.Entry) zone.Changeset {
-	c := zone.Changeset{From: e.From, To: e.To, Del: e.Del, Add: e.Add}
-	for _, l := range e.Leases {
-		c.Leases = append(c.Leases, zone.Lease{RR: l.RR, Until: l.Until})
-	}
-	return c
 }

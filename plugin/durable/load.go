@@ -8,6 +8,7 @@ import (
 	"github.com/dyndns/dyndns/plugin/journal"
 	"github.com/dyndns/dyndns/plugin/masterfile"
 	"github.com/dyndns/dyndns/plugin/serial"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -79,7 +80,7 @@ func replay(t *zone.Txn, j *journal.Journal, fileLSN uint64, seen func(zone.Chan
 		if broken {
 			return nil // read on only to name the journal's last serial
 		}
-		seen(changesetOf(e))
+		seen(storage.ChangesetOf(e))
 		at = soaSerial(t)
 		// Covered by the file's LSN, or older than its serial (a file
 		// edited by hand with a higher serial wins over what was journaled
@@ -97,7 +98,7 @@ func replay(t *zone.Txn, j *journal.Journal, fileLSN uint64, seen func(zone.Chan
 			mismatch, broken = e, true
 			return nil
 		}
-		t.Apply(changesetOf(e))
+		t.Apply(storage.ChangesetOf(e))
 		applied++
 		return nil
 	})

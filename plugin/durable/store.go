@@ -162,7 +162,7 @@ func (s *Store) SetHistory(n int) {
 func (s *Store) Commit(cs []zone.Changeset) error {
 	es := make([]journal.Entry, len(cs))
 	for i, c := range cs {
-		es[i] = entryOf(c)
+		es[i] = storage.EntryOf(c)
 	}
 	// One Enqueue: the zone's batch is one journal batch, durable with one
 	// fsync or not at all, so a failure never leaves part of it behind.

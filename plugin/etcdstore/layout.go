@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dyndns/dyndns/plugin/journal"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
 )
 
@@ -57,10 +58,7 @@ func encodeRecord(cs []zone.Changeset) ([]byte, error) {
 	buf := binary.AppendUvarint(nil, uint64(len(cs)))
 	var payload []byte
 	for _, c := range cs {
-		e := journal.Entry{From: c.From, To: c.To, Del: c.Del, Add: c.Add}
-		for _, l := range c.Leases {
-			e.Leases = append(e.Leases, journal.Lease{RR: l.RR, Until: l.Until})
-		}
+		e := storage.EntryOf(c)
 		var err error
 		if payload, err = journal.AppendEntry(payload[:0], &e); err != nil {
 			return nil, err
@@ -89,18 +87,10 @@ func decodeRecord(p []byte) ([]zone.Changeset, error) {
 			return nil, err
 		}
 		off += int(l)
-		out = append(out, changesetOf(e))
+		out = append(out, storage.ChangesetOf(e))
 	}
 	if off != len(p) {
 		return nil, fmt.Errorf("%d trailing bytes", len(p)-off)
 	}
 	return out, nil
-}
-
-func changesetOf(e journal.Entry) zone.Changeset {
-	c := zone.Changeset{From: e.From, To: e.To, Del: e.Del, Add: e.Add}
-	for _, l := range e.Leases {
-		c.Leases = append(c.Leases, zone.Lease{RR: l.RR, Until: l.Until})
-	}
-	return c
 }
