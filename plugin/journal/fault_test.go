@@ -137,7 +137,6 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 			stop    = make(chan struct{})
 			enough  = make(chan struct{}) // closed at minAcked acknowledgements
 			crashed atomic.Bool           // set before the faults: errors are expected from then on
-			dead    bool                  // set with the crash, under mu: later acknowledgements do not count
 		)
 		for range 8 {
 			wg.Go(func() {
@@ -155,13 +154,8 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 						return
 					}
 					mu.Lock()
-					// An fsync already past the fault check may still return
-					// after the crash (of data the crash dropped): the
-					// process would be dead by then, so it does not count.
-					if !dead {
-						if acked[s] = true; len(acked) == minAcked {
-							close(enough)
-						}
+					if acked[s] = true; len(acked) == minAcked {
+						close(enough)
 					}
 					mu.Unlock()
 				}
@@ -181,9 +175,8 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 		f.FailSyncs(0, syscall.EIO)
 		mu.Lock()
 		ackedAtCrash := len(acked)
-		mem.Crash()
-		dead = true
 		mu.Unlock()
+		mem.Crash() // an fsync under way fails from here: its appends are not acknowledged
 		close(stop)
 		wg.Wait()
 		j.Close()

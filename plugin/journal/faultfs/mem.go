@@ -1,6 +1,7 @@
 package faultfs
 
 import (
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -18,6 +19,7 @@ type Mem struct {
 	mu      sync.Mutex
 	names   map[string]*node // current directory entries
 	durable map[string]*node // entries as of each directory's last fsync
+	crashes int              // Crash calls so far
 }
 
 type node struct {
@@ -32,11 +34,14 @@ func NewMem() *Mem {
 
 // Crash forgets everything not made durable: unsynced file data, and
 // directory entries created, renamed or removed since their directory's
-// last fsync. Open files keep working on what they had, like a process
-// that did not notice; tests should reopen.
+// last fsync. The process that had the files open is gone with it: every
+// read, write, truncate or fsync of a file opened before the crash fails
+// (an fsync already under way when the crash comes can no longer make
+// anything durable), and Close works. Tests reopen.
 func (m *Mem) Crash() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.crashes++
 	m.names = map[string]*node{}
 	for name, n := range m.durable {
 		n.data = append([]byte(nil), n.synced...)
@@ -93,7 +98,7 @@ func (m *Mem) OpenFile(name string, flag int, perm fs.FileMode) (journal.File, e
 	if flag&os.O_TRUNC != 0 {
 		n.data = n.data[:0]
 	}
-	return &memFile{m: m, n: n, name: name}, nil
+	return &memFile{m: m, n: n, name: name, gen: m.crashes}, nil
 }
 
 // Rename moves oldpath's entry to newpath, replacing any file there.
@@ -143,13 +148,28 @@ type memFile struct {
 	n      *node
 	name   string
 	closed bool
+	gen    int // m.crashes when opened
 }
+
+// usable reports why f cannot be used (nil: it can). Called with m.mu held.
+func (f *memFile) usable() error {
+	switch {
+	case f.closed:
+		return fs.ErrClosed
+	case f.gen != f.m.crashes:
+		return errCrashed
+	}
+	return nil
+}
+
+// errCrashed is the error of a file opened before a crash.
+var errCrashed = errors.New("faultfs: file opened before the crash")
 
 func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
-	if f.closed {
-		return 0, fs.ErrClosed
+	if err := f.usable(); err != nil {
+		return 0, err
 	}
 	if off >= int64(len(f.n.data)) {
 		return 0, io.EOF
@@ -164,8 +184,8 @@ func (f *memFile) ReadAt(p []byte, off int64) (int, error) {
 func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
-	if f.closed {
-		return 0, fs.ErrClosed
+	if err := f.usable(); err != nil {
+		return 0, err
 	}
 	if end := off + int64(len(p)); end > int64(len(f.n.data)) {
 		f.n.data = append(f.n.data, make([]byte, end-int64(len(f.n.data)))...)
@@ -176,8 +196,8 @@ func (f *memFile) WriteAt(p []byte, off int64) (int, error) {
 func (f *memFile) Truncate(size int64) error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
-	if f.closed {
-		return fs.ErrClosed
+	if err := f.usable(); err != nil {
+		return err
 	}
 	if size <= int64(len(f.n.data)) {
 		f.n.data = f.n.data[:size]
@@ -190,8 +210,8 @@ func (f *memFile) Truncate(size int64) error {
 func (f *memFile) Sync() error {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
-	if f.closed {
-		return fs.ErrClosed
+	if err := f.usable(); err != nil {
+		return err
 	}
 	f.n.synced = append(f.n.synced[:0], f.n.data...)
 	return nil
