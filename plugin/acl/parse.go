@@ -59,7 +59,10 @@ func (l *List) Parse(tokens []string) error {
 			e.kind = kindKey
 			e.key = dns.Fqdn(lowerString(name))
 		default:
-			p, err := parsePrefix(body)
+			p, err := ParsePrefix(body)
+			if errors.Is(err, ErrNotPrefix) {
+				err = errNotElement
+			}
 			if err != nil {
 				return invalid(tok, err.Error())
 			}
@@ -72,23 +75,28 @@ func (l *List) Parse(tokens []string) error {
 	return nil
 }
 
-// parsePrefix parses an address or CIDR prefix into the masked, unmapped
-// form that element.matches expects.
-func parsePrefix(s string) (netip.Prefix, error) {
+// ErrNotPrefix is ParsePrefix's error for text that is neither an address
+// nor a CIDR prefix.
+var ErrNotPrefix = errors.New("not a CIDR prefix")
+
+// ParsePrefix parses an address or CIDR prefix into the masked, unmapped
+// form that client addresses (unmapped, without zone) are matched against,
+// here and in package grant.
+func ParsePrefix(s string) (netip.Prefix, error) {
 	var p netip.Prefix
 	if strings.Contains(s, "/") {
 		var err error
 		if p, err = netip.ParsePrefix(s); err != nil {
-			return p, errNotElement
+			return p, ErrNotPrefix
 		}
 	} else {
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return p, errNotElement
+			return p, ErrNotPrefix
 		}
 		if a.Zone() != "" {
-			// Allowed strips client zones, so a zone here would look like
-			// a restriction that is never enforced.
+			// Clients are matched without their zone, so a zone here
+			// would look like a restriction that is never enforced.
 			return p, errors.New("address zones are not supported")
 		}
 		p = netip.PrefixFrom(a, a.BitLen())

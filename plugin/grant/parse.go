@@ -3,10 +3,10 @@ package grant
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 
+	"github.com/dyndns/dyndns/plugin/acl"
 	"github.com/miekg/dns"
 )
 
@@ -107,7 +107,7 @@ func (id *identity) parse(args []string) (int, error) {
 		if len(args) < 2 {
 			return 0, invalid(tok, "missing CIDR prefix")
 		}
-		pfx, err := parsePrefix(args[1])
+		pfx, err := acl.ParsePrefix(args[1])
 		if err != nil {
 			return 0, invalid(args[1], err.Error())
 		}
@@ -124,34 +124,6 @@ func domainName(s string) (string, bool) {
 		return "", false
 	}
 	return canonicalName(s)
-}
-
-// parsePrefix parses a CIDR prefix or an address into the masked, unmapped
-// form identity.matches expects (as package acl does).
-func parsePrefix(s string) (netip.Prefix, error) {
-	var p netip.Prefix
-	if strings.Contains(s, "/") {
-		var err error
-		if p, err = netip.ParsePrefix(s); err != nil {
-			return p, errors.New("not a CIDR prefix")
-		}
-	} else {
-		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return p, errors.New("not a CIDR prefix")
-		}
-		if a.Zone() != "" {
-			// Clients are matched without their zone, so a zone here
-			// would look like a restriction that is never enforced.
-			return p, errors.New("address zones are not supported")
-		}
-		p = netip.PrefixFrom(a, a.BitLen())
-	}
-	p = p.Masked()
-	if p.Addr().Is4In6() && p.Bits() >= 96 {
-		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-	}
-	return p, nil
 }
 
 func parseRule(s string) (rule, bool) {
