@@ -84,12 +84,24 @@ type daemon struct {
 // replaced) with working directory dir, and waits until it answers.
 func startBinary(t testing.TB, dir, port, corefile string) *daemon {
 	t.Helper()
+	d, listening := tryStartBinary(t, dir, port, corefile)
+	if !listening {
+		t.Fatalf("coredns exited while starting (%v):\n%s", d.cmd.ProcessState, d.out)
+	}
+	return d
+}
+
+// tryStartBinary is startBinary for a Corefile that may not start: it
+// waits until coredns listens or exits, whichever comes first. A daemon
+// that exited has its output in d.out.
+func tryStartBinary(t testing.TB, dir, port, corefile string) (d *daemon, listening bool) {
+	t.Helper()
 	corefile = strings.NewReplacer("{PORT}", port, "{DIR}", dir).Replace(corefile)
 	conf := filepath.Join(dir, "Corefile")
 	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemon{out: &bytes.Buffer{}, done: make(chan struct{}), port: port, dir: dir}
+	d = &daemon{out: &bytes.Buffer{}, done: make(chan struct{}), port: port, dir: dir}
 	d.cmd = exec.Command(coredns(t), "-conf", conf)
 	d.cmd.Dir = dir
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
@@ -100,21 +112,21 @@ func startBinary(t testing.TB, dir, port, corefile string) *daemon {
 	t.Cleanup(func() { d.stop() })
 	// Poll until it accepts TCP connections (it loads its zones before it
 	// listens), or exits.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 100*time.Millisecond); err == nil {
 			c.Close()
-			return d
+			return d, true
 		}
 		select {
 		case <-d.done:
-			t.Fatalf("coredns exited while starting (%v):\n%s", d.cmd.ProcessState, d.out)
+			return d, false
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	d.kill()
-	t.Fatalf("coredns did not answer within 20s:\n%s", d.out)
-	return nil
+	t.Fatalf("coredns neither answered nor exited within 30 s:\n%s", d.out)
+	return nil, false
 }
 
 // stop ends the daemon gracefully (SIGINT) and waits for it.

@@ -1,12 +1,7 @@
 package dyndns
 
 import (
-	"bytes"
 	"context"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -67,53 +62,13 @@ func etcdAuthRoundTrip(t *testing.T, port string, cli *clientv3.Client) {
 	t.Logf("update and query through the binary OK; %d keys under /dyndns/ in etcd", resp.Count)
 }
 
-// etcdAuthTryStart runs the binary on corefile (with {PORT} and {DIR}
-// replaced) in a fresh directory on a free port, and waits until it
-// listens or exits, whichever comes first: startBinary without the
-// t.Fatal, for the Corefiles that must not start. A daemon that listens
-// is stopped at cleanup; one that exited has its output in d.out.
-func etcdAuthTryStart(t *testing.T, corefile string) (d *daemon, listening bool) {
-	t.Helper()
-	dir, port := t.TempDir(), freePort(t)
-	conf := filepath.Join(dir, "Corefile")
-	corefile = strings.NewReplacer("{PORT}", port, "{DIR}", dir).Replace(corefile)
-	if err := os.WriteFile(conf, []byte(corefile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d = &daemon{out: &bytes.Buffer{}, done: make(chan struct{}), port: port, dir: dir}
-	d.cmd = exec.Command(coredns(t), "-conf", conf)
-	d.cmd.Dir = dir
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(d.stop)
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-d.done:
-			return d, false
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 100*time.Millisecond); err == nil {
-			c.Close()
-			return d, true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	d.kill()
-	t.Fatalf("coredns neither listened nor exited within 30 s:\n%s", d.out)
-	return nil, false
-}
-
 // etcdAuthMustFail runs the binary on corefile and returns its output,
 // failing the test unless the process exits with an error status before
 // it listens (a Corefile it can't start with).
 func etcdAuthMustFail(t *testing.T, corefile string) string {
 	t.Helper()
 	t0 := time.Now()
-	d, listening := etcdAuthTryStart(t, corefile)
+	d, listening := tryStartBinary(t, t.TempDir(), freePort(t), corefile)
 	took := time.Since(t0)
 	if listening {
 		d.stop()
