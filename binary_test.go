@@ -3,73 +3,22 @@ package dyndns
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/dyndns/dyndns/internal/testbin"
 )
 
 // These helpers drive the real binary (cmd/coredns) with the real clients.
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// staticBuild is how the Dockerfile builds cmd/coredns, and so how the
-// tests build it: static (no cgo: the image has no libc), without the
-// build machine's paths or debug information. TestDockerImage checks that
-// the Dockerfile says the same.
-const staticBuild = "CGO_ENABLED=0 go build -trimpath -ldflags='-s -w'"
-
-// coredns builds cmd/coredns once per test run, as staticBuild, and
-// returns its path.
-func coredns(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "dyndns-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "coredns")
-		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binPath, "./cmd/coredns")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := build.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("building cmd/coredns: %v", buildErr)
-	}
-	return binPath
-}
-
-// freePort returns a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t testing.TB) string {
-	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := net.ListenPacket("udp", l.Addr().String())
-		l.Close()
-		if err == nil {
-			u.Close()
-			return strings.TrimPrefix(l.Addr().String(), "127.0.0.1:")
-		}
-	}
-	t.Fatal("no free port")
-	return ""
-}
+// coredns and freePort are the shared test helpers' (internal/testbin).
+func coredns(t testing.TB) string  { return testbin.CoreDNS(t) }
+func freePort(t testing.TB) string { return testbin.FreePort(t) }
 
 // daemon is a running coredns binary.
 type daemon struct {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyndns/dyndns/internal/testbin"
 	"github.com/miekg/dns"
 )
 
@@ -24,7 +25,7 @@ func TestDockerImage(t *testing.T) {
 	}
 	lines := strings.Split(string(dockerfile), "\n")
 	for _, want := range []string{
-		"RUN " + staticBuild + " -o /coredns ./cmd/coredns",
+		"RUN " + testbin.StaticBuild + " -o /coredns ./cmd/coredns",
 		"COPY Dockerfile.corefile /etc/coredns/Corefile",
 		"USER 65532:65532", // numeric, for Kubernetes' runAsNonRoot
 		"VOLUME /data",

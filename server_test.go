@@ -19,6 +19,7 @@ import (
 	_ "github.com/coredns/coredns/plugin/reload"
 	_ "github.com/coredns/coredns/plugin/transfer"
 	_ "github.com/coredns/coredns/plugin/tsig"
+	"github.com/dyndns/dyndns/internal/testbin"
 	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/miekg/dns"
 )
@@ -33,6 +34,7 @@ func init() { dnsserver.Directives = WithDirective(dnsserver.Directives) }
 // the next test on the same origin, and tests pass or fail by their order.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	testbin.Cleanup()
 	if open := openStores(); len(open) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: stores still open after the tests (a test did not shut down what it set up): %v\n", open)
 		code = 1

@@ -16,12 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyndns/dyndns/internal/testbin"
 	"github.com/miekg/dns"
 )
 
 // Helpers that build and drive the real binaries: cmd/coredns (with the
-// dyndns plugin) and this command. They follow the root package's
-// binary_test.go, which a test here cannot import.
+// dyndns plugin, from internal/testbin) and this command.
 
 var (
 	buildOnce sync.Once
@@ -34,35 +34,29 @@ func TestMain(m *testing.M) {
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
+	testbin.Cleanup()
 	os.Exit(code)
 }
 
-// binaries builds cmd/coredns and this command once per test run and
-// returns their paths. The client is built with -race when the tests are.
+// binaries returns the paths of cmd/coredns (built as the root package's
+// tests build it) and of this command, built once per test run, with
+// -race when the tests are.
 func binaries(t testing.TB) (coredns, client string) {
 	t.Helper()
+	coredns = testbin.CoreDNS(t)
 	buildOnce.Do(func() {
 		if binDir, buildErr = os.MkdirTemp("", "dyndns-register-bin"); buildErr != nil {
 			return
 		}
-		for _, b := range []struct {
-			out  string
-			args []string
-		}{
-			{"coredns", []string{"github.com/dyndns/dyndns/cmd/coredns"}},
-			{"dyndns-register", append(raceFlag(), ".")},
-		} {
-			args := append([]string{"build", "-o", filepath.Join(binDir, b.out)}, b.args...)
-			if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-				buildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-				return
-			}
+		args := append(append([]string{"build", "-o", filepath.Join(binDir, "dyndns-register")}, raceFlag()...), ".")
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	})
 	if buildErr != nil {
 		t.Fatalf("building the binaries: %v", buildErr)
 	}
-	return filepath.Join(binDir, "coredns"), filepath.Join(binDir, "dyndns-register")
+	return coredns, filepath.Join(binDir, "dyndns-register")
 }
 
 func raceFlag() []string {
@@ -72,24 +66,7 @@ func raceFlag() []string {
 	return nil
 }
 
-// freePort returns a port free for both UDP and TCP on 127.0.0.1.
-func freePort(t testing.TB) string {
-	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		u, err := net.ListenPacket("udp", l.Addr().String())
-		l.Close()
-		if err == nil {
-			u.Close()
-			return strings.TrimPrefix(l.Addr().String(), "127.0.0.1:")
-		}
-	}
-	t.Fatal("no free port")
-	return ""
-}
+func freePort(t testing.TB) string { return testbin.FreePort(t) }
 
 // process is a running binary.
 type process struct {
