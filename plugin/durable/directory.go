@@ -51,8 +51,7 @@ func (d *Directory) Start() error {
 
 // Open implements storage.Backend.
 func (d *Directory) Open(origin string, dv zone.Deriver, o storage.Options) (storage.Store, error) {
-	return Open(origin, dv, Options{Dir: d.Dir, SnapshotInterval: o.SnapshotInterval, SnapshotJournalSize: o.SnapshotSize,
-		History: o.History, Apex: o.Apex, Logf: o.Logf, Warnf: o.Warnf})
+	return Open(origin, dv, Options{Options: o, Dir: d.Dir})
 }
 
 // Stop implements storage.Backend: closing the file drops the flock.

@@ -11,29 +11,16 @@ import (
 	"github.com/dyndns/dyndns/plugin/masterfile"
 	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
-	"github.com/miekg/dns"
 )
 
-// Options configure a Store.
+// Options configure a Store: what every store takes (storage.Options, where
+// SnapshotSize is the journal size that triggers a snapshot), and where.
 type Options struct {
+	storage.Options
 	// Dir holds db.<zone> and its journal; "" keeps the zone in memory only.
 	Dir string
-	// SnapshotInterval is how often a changed zone is written back
-	// (0: DefaultSnapshotInterval).
-	SnapshotInterval time.Duration
-	// SnapshotJournalSize is the journal size that triggers a snapshot
-	// (0: DefaultSnapshotJournalSize).
-	SnapshotJournalSize int64
-	// Logf and Warnf report snapshots and recoverable problems; nil is silent.
-	Logf, Warnf func(format string, args ...any)
 	// FS is the file system (nil: the real one); tests inject faults with it.
 	FS journal.FS
-	// Apex is what a zone without a zone file starts with (nil:
-	// zone.DefaultApex).
-	Apex []dns.RR
-	// History is how many changesets are kept for IXFR, in memory and in
-	// the journal across snapshots (0: zone.DefaultHistory, <0: none).
-	History int
 }
 
 // The defaults write a busy zone back about as often as BIND does (within
@@ -71,10 +58,10 @@ type Store struct {
 func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 	s := &Store{zone: zone.New(origin, d), opts: opts, kick: make(chan struct{}, 1), retime: make(chan struct{}, 1),
 		stop: make(chan struct{})}
-	s.SetSnapshotPolicy(opts.SnapshotInterval, opts.SnapshotJournalSize)
+	s.SetSnapshotPolicy(opts.SnapshotInterval, opts.SnapshotSize)
 	if opts.Dir != "" {
 		s.path = ZoneFile(opts.Dir, origin)
-		j, err := journal.Open(JournalFile(opts.Dir, origin), journal.Options{Warnf: s.warnf, FS: opts.FS})
+		j, err := journal.Open(JournalFile(opts.Dir, origin), journal.Options{Warnf: s.opts.Warn, FS: opts.FS})
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +92,7 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("zone %s: %w", origin, err)
 	}
 	if replayed > 0 {
-		s.logf("zone %s: replayed %d journal entries up to serial %d", origin, replayed, s.zone.Current().Serial())
+		s.opts.Log("zone %s: replayed %d journal entries up to serial %d", origin, replayed, s.zone.Current().Serial())
 	}
 	s.SetHistory(opts.History)
 	s.zone.Remember(past...)
@@ -119,13 +106,13 @@ func Open(origin string, d zone.Deriver, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("zone %s: expiring leases: %w", origin, err)
 	}
 	for _, rr := range expired {
-		s.logf("zone %s: lease of %s ran out while the server was down, deleted", origin, rr)
+		s.opts.Log("zone %s: lease of %s ran out while the server was down, deleted", origin, rr)
 	}
 	if s.journal != nil {
 		s.loops.Add(1)
 		go s.snapshotLoop()
 	}
-	s.loops.Go(func() { storage.RunExpiry(s.zone, s.stop, s.Report, s.warnf) })
+	s.loops.Go(func() { storage.RunExpiry(s.zone, s.stop, s.Report, s.opts.Warn) })
 	return s, nil
 }
 
@@ -221,7 +208,7 @@ func (s *Store) Stats() journal.Stats {
 // write, so the next update can try again, and returns the original error.
 func (s *Store) recover(err error) error {
 	if rerr := s.journal.Recover(); rerr != nil {
-		s.warnf("journal %s: recovering after %v: %v", s.journal.Path(), err, rerr)
+		s.opts.Warn("journal %s: recovering after %v: %v", s.journal.Path(), err, rerr)
 	}
 	return fmt.Errorf("journal %s: %w", s.journal.Path(), err)
 }
@@ -258,7 +245,7 @@ func (s *Store) Snapshot() error {
 	}
 	s.snapLSN.Store(lsn)
 	s.sizeSnap.Store(s.journal.Size())
-	s.logf("zone %s: snapshot at serial %d, %d records, in %v", v.Origin(), v.Serial(), v.Records(), time.Since(start).Round(time.Millisecond))
+	s.opts.Log("zone %s: snapshot at serial %d, %d records, in %v", v.Origin(), v.Serial(), v.Records(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -277,7 +264,7 @@ func (s *Store) snapshotLoop() {
 		case <-s.kick:
 		}
 		if err := s.Snapshot(); err != nil {
-			s.warnf("zone %s: snapshot failed, the journal keeps every change: %v", s.zone.Origin(), err)
+			s.opts.Warn("zone %s: snapshot failed, the journal keeps every change: %v", s.zone.Origin(), err)
 		}
 	}
 }
@@ -292,21 +279,9 @@ func (s *Store) Close() error {
 		}
 		err := s.Snapshot()
 		if err != nil {
-			s.warnf("zone %s: final snapshot failed, the journal keeps every change: %v", s.zone.Origin(), err)
+			s.opts.Warn("zone %s: final snapshot failed, the journal keeps every change: %v", s.zone.Origin(), err)
 		}
 		s.closeErr = errors.Join(err, s.journal.Close())
 	})
 	return s.closeErr
-}
-
-func (s *Store) logf(format string, args ...any) {
-	if s.opts.Logf != nil {
-		s.opts.Logf(format, args...)
-	}
-}
-
-func (s *Store) warnf(format string, args ...any) {
-	if s.opts.Warnf != nil {
-		s.opts.Warnf(format, args...)
-	}
 }

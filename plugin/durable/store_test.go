@@ -13,6 +13,7 @@ import (
 
 	"github.com/dyndns/dyndns/plugin/journal"
 	"github.com/dyndns/dyndns/plugin/journal/faultfs"
+	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/update"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
@@ -22,7 +23,7 @@ const origin = "example.org."
 
 func open(t *testing.T, dir string, fsys journal.FS) *Store {
 	t.Helper()
-	s, err := Open(origin, derive.Default(), Options{Dir: dir, FS: fsys, Warnf: t.Logf})
+	s, err := Open(origin, derive.Default(), Options{Dir: dir, FS: fsys, Options: storage.Options{Warnf: t.Logf}})
 	if err != nil {
 		t.Fatal(err)
 	}

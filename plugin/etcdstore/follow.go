@@ -35,7 +35,7 @@ func (s *Store) follow(rev int64) {
 			}
 		}
 		if err != nil {
-			s.warnf("zone %s: following etcd: %v", s.zone.Origin(), err)
+			s.opts.Warn("zone %s: following etcd: %v", s.zone.Origin(), err)
 		}
 		select {
 		case <-s.ctx.Done():
@@ -120,6 +120,6 @@ func (s *Store) apply(ctx context.Context, records []record) error {
 
 // reloadSnapshot replaces the zone by the snapshot and the log after it.
 func (s *Store) reloadSnapshot() (int64, error) {
-	s.logf("zone %s: fell behind the etcd log, loading the snapshot", s.zone.Origin())
+	s.opts.Log("zone %s: fell behind the etcd log, loading the snapshot", s.zone.Origin())
 	return s.load()
 }

@@ -42,7 +42,7 @@ func (s *Store) campaign() {
 			s.pause()
 			continue
 		}
-		s.logf("zone %s: this replica now expires leases and writes snapshots", s.zone.Origin())
+		s.opts.Log("zone %s: this replica now expires leases and writes snapshots", s.zone.Origin())
 		lead, stop := context.WithCancel(s.ctx)
 		go func() {
 			select {
@@ -71,7 +71,7 @@ func (s *Store) pause() {
 func (s *Store) lead(ctx context.Context) {
 	done := make(chan struct{})
 	go func() {
-		storage.RunExpiry(s.zone, ctx.Done(), s.Report, s.warnf)
+		storage.RunExpiry(s.zone, ctx.Done(), s.Report, s.opts.Warn)
 		close(done)
 	}()
 	defer func() { <-done }()
@@ -85,7 +85,7 @@ func (s *Store) lead(ctx context.Context) {
 		case <-s.snap:
 		}
 		if err := s.Snapshot(ctx); err != nil && ctx.Err() == nil {
-			s.warnf("zone %s: snapshot to etcd failed, the log keeps every change: %v", s.zone.Origin(), err)
+			s.opts.Warn("zone %s: snapshot to etcd failed, the log keeps every change: %v", s.zone.Origin(), err)
 		}
 	}
 }
@@ -161,7 +161,7 @@ func (s *Store) Snapshot(ctx context.Context) error {
 	if keep := uint64(s.history.Load()); at > keep {
 		s.b.client.Delete(cctx, s.keys.log(0), clientv3.WithRange(s.keys.log(at-keep)))
 	}
-	s.logf("zone %s: snapshot to etcd at serial %d (log record %d), %d records, %d bytes",
+	s.opts.Log("zone %s: snapshot to etcd at serial %d (log record %d), %d records, %d bytes",
 		v.Origin(), v.Serial(), at, v.Records(), len(payload))
 	return nil
 }

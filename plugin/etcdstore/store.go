@@ -290,15 +290,3 @@ func (s *Store) kickReload() {
 	default:
 	}
 }
-
-func (s *Store) logf(format string, args ...any) {
-	if s.opts.Logf != nil {
-		s.opts.Logf(format, args...)
-	}
-}
-
-func (s *Store) warnf(format string, args ...any) {
-	if s.opts.Warnf != nil {
-		s.opts.Warnf(format, args...)
-	}
-}

@@ -41,8 +41,23 @@ type Options struct {
 	History          int
 	SnapshotInterval time.Duration
 	SnapshotSize     int64
-	// Logf and Warnf report what the store does and recoverable problems.
+	// Logf and Warnf report what the store does and recoverable problems;
+	// nil is silent.
 	Logf, Warnf func(format string, args ...any)
+}
+
+// Log reports through Logf, if set.
+func (o Options) Log(format string, args ...any) {
+	if o.Logf != nil {
+		o.Logf(format, args...)
+	}
+}
+
+// Warn reports through Warnf, if set.
+func (o Options) Warn(format string, args ...any) {
+	if o.Warnf != nil {
+		o.Warnf(format, args...)
+	}
 }
 
 // Backend is a place that keeps zones.
