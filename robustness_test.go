@@ -16,6 +16,7 @@ import (
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin/test"
+	"github.com/dyndns/dyndns/internal/testbin"
 	"github.com/dyndns/dyndns/plugin/durable"
 	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
@@ -316,28 +317,11 @@ func TestRefusedUpdatesLogAtALimitedRate(t *testing.T) {
 }
 
 // captureLog sends the log to a buffer until the test ends.
-func captureLog(t *testing.T) *syncBuffer {
-	buf := &syncBuffer{}
+func captureLog(t *testing.T) *testbin.Buffer {
+	buf := &testbin.Buffer{}
 	golog.SetOutput(buf)
 	t.Cleanup(func() { golog.SetOutput(io.Discard) })
 	return buf
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // max-zone-bytes refuses an update that would grow the zone past it.

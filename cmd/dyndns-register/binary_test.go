@@ -71,13 +71,13 @@ func freePort(t testing.TB) string { return testbin.FreePort(t) }
 // process is a running binary.
 type process struct {
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *testbin.Buffer
 	done chan struct{} // closed when the process has exited
 }
 
 func startProcess(t testing.TB, dir, bin string, args ...string) *process {
 	t.Helper()
-	p := &process{out: new(syncBuffer), done: make(chan struct{})}
+	p := &process{out: new(testbin.Buffer), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out

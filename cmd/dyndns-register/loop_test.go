@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dyndns/dyndns/internal/testbin"
 	"github.com/miekg/dns"
 )
 
@@ -83,25 +84,7 @@ func answer(rcode int, lease time.Duration) func(*dns.Msg, int) *dns.Msg {
 	}
 }
 
-// syncBuffer is a log destination the test reads while the client writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testRegistrar(t *testing.T, server string, args ...string) (*registrar, *syncBuffer) {
+func testRegistrar(t *testing.T, server string, args ...string) (*registrar, *testbin.Buffer) {
 	t.Helper()
 	cfg, err := parseFlags(append([]string{"-server", server, "-zone", "example.org", "-name", "cyberdyne-web-sfo-prod"}, args...), new(bytes.Buffer))
 	if err != nil {
@@ -110,7 +93,7 @@ func testRegistrar(t *testing.T, server string, args ...string) (*registrar, *sy
 	if err := cfg.load(); err != nil {
 		t.Fatal(err)
 	}
-	out := new(syncBuffer)
+	out := new(testbin.Buffer)
 	r := newRegistrar(cfg, log.New(out, "", 0))
 	r.minBackoff, r.maxBackoff, r.stopTimeout = 10*time.Millisecond, 40*time.Millisecond, 2*time.Second
 	r.rand = func() float64 { return 0 }

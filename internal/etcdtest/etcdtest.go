@@ -7,7 +7,6 @@
 package etcdtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -20,10 +19,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/dyndns/dyndns/internal/testbin"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
@@ -61,12 +60,12 @@ type member struct {
 	name    string
 	scheme  string // of the client URL: "http" or "https"
 	dataDir string
-	cport   int           // client port
-	pport   int           // peer port
-	out     *syncBuffer   // output of every run, for failure logs
-	outPos  int           // where the current run's output starts
-	cmd     *exec.Cmd     // nil when not running
-	done    chan struct{} // closed when cmd has exited
+	cport   int             // client port
+	pport   int             // peer port
+	out     *testbin.Buffer // output of every run, for failure logs
+	outPos  int             // where the current run's output starts
+	cmd     *exec.Cmd       // nil when not running
+	done    chan struct{}   // closed when cmd has exited
 }
 
 func (m *member) clientURL() string { return m.scheme + "://127.0.0.1:" + strconv.Itoa(m.cport) }
@@ -206,7 +205,7 @@ func (c *Cluster) startNew(dir string, n int) error {
 			dataDir: filepath.Join(dir, "m"+strconv.Itoa(i)),
 			cport:   ports[2*i],
 			pport:   ports[2*i+1],
-			out:     &syncBuffer{},
+			out:     &testbin.Buffer{},
 		}
 	}
 	for i := range c.members {
@@ -588,29 +587,4 @@ func tail(s string, n int) string {
 		return "..." + s[len(s)-n:]
 	}
 	return s
-}
-
-// syncBuffer is a bytes.Buffer safe for the exec copier goroutines and
-// the test goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Len()
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

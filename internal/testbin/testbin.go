@@ -5,6 +5,7 @@
 package testbin
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -73,4 +74,30 @@ func FreePort(t testing.TB) string {
 	}
 	t.Fatal("no free port")
 	return ""
+}
+
+// Buffer is a bytes.Buffer that a process's output (or a log) writes to
+// while the test reads it.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// Len is the number of bytes written.
+func (b *Buffer) Len() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Len()
+}
+
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
