@@ -186,6 +186,11 @@ func TestRunBacksOff(t *testing.T) {
 	r, out := testRegistrar(t, f.addr, "-addr", "13.37.1.1")
 	stop := start(t, r)
 	f.waitRequests(t, 5, 5*time.Second)
+	// The fifth request reached the server; its answer may not have
+	// reached the log yet.
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(out.String(), "registered ") && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
