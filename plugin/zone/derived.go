@@ -67,7 +67,7 @@ func (t *Txn) derive() {
 // adjustService replaces the contributions old of some hosts with now.
 func (t *Txn) adjustService(name string, old, now []dns.RR) {
 	skey := appendKey(nil, name, t.origin)
-	n, _ := t.tree.Get(skey)
+	n, _ := t.tree.get(probe(skey))
 	if n == nil {
 		n = &Node{name: name}
 	} else {
@@ -186,17 +186,17 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 // with the transaction's (new) deriver; commit derives them again, from
 // nothing.
 func (t *Txn) rederive() {
-	t.base.tree.Root().Walk(func(key []byte, n *Node) bool {
+	t.base.tree.walk(func(key string, n *Node) bool {
 		if len(n.derived) > 0 {
 			c := n.clone()
 			c.derived = nil
 			c.serve()
-			t.put(slices.Clone(key), c)
+			t.put([]byte(key), c)
 		}
 		if n.name != t.origin && parentName(n.name) == t.origin && (n.Own(dns.TypeA) != nil || n.Own(dns.TypeAAAA) != nil) {
 			t.hosts[n.name] = struct{}{}
 		}
-		return false
+		return true
 	})
 	t.rederiving = true
 	t.forced = true

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	iradix "github.com/hashicorp/go-immutable-radix/v2"
 	"github.com/miekg/dns"
 )
 
@@ -48,7 +47,7 @@ func (v *Version) Lease(rr dns.RR) int64 {
 	if v.leases.Len() == 0 {
 		return 0
 	}
-	until, _ := v.leases.Get([]byte(leaseKey(v.origin, rr)))
+	until, _ := v.leases.get(leaseKey(v.origin, rr))
 	return until
 }
 
@@ -67,7 +66,7 @@ func (t *Txn) SetLease(rr dns.RR, until int64) {
 }
 
 func (t *Txn) setLease(key string, rr dns.RR, until int64) {
-	if old, _ := t.leases.Get([]byte(key)); old == until {
+	if old, _ := t.leases.get(key); old == until {
 		return
 	}
 	if _, seen := t.leased[key]; !seen {
@@ -75,9 +74,9 @@ func (t *Txn) setLease(key string, rr dns.RR, until int64) {
 	}
 	t.leased[key] = rr
 	if until == 0 {
-		t.leases.Delete([]byte(key))
+		t.leases.delete(key)
 	} else {
-		t.leases.Insert([]byte(key), until)
+		t.leases.set(key, until)
 	}
 }
 
@@ -99,8 +98,8 @@ func (t *Txn) dropLeases(before, after []dns.RR) {
 func (t *Txn) leaseChanges() []Lease {
 	var out []Lease
 	for _, key := range t.leaseOrder {
-		was, _ := t.base.leases.Get([]byte(key))
-		now, _ := t.leases.Get([]byte(key))
+		was, _ := t.base.leases.get(key)
+		now, _ := t.leases.get(key)
 		if was != now {
 			out = append(out, Lease{RR: t.leased[key], Until: now})
 		}
@@ -192,7 +191,7 @@ func (z *Zone) Expire(now time.Time) ([]dns.RR, *Version, error) {
 		var order []setKey
 		seen := map[string]bool{} // a record may be due twice (renewed to the same deadline)
 		for _, d := range due {
-			if until, _ := t.leases.Get([]byte(d.key)); until == 0 || until > now.Unix() || seen[d.key] {
+			if until, _ := t.leases.get(d.key); until == 0 || until > now.Unix() || seen[d.key] {
 				continue // renewed or deleted since it was scheduled
 			}
 			seen[d.key] = true
@@ -240,6 +239,3 @@ func (z *Zone) due(now int64) []deadline {
 	}
 	return out
 }
-
-// newLeases is the empty lease map of a new version.
-func newLeases() *iradix.Tree[int64] { return iradix.New[int64]() }

@@ -64,7 +64,7 @@ func (v *Version) LookupShaped(m *dns.Msg, qname string, qtype uint16, a Answers
 		node, owner := f.node, ""
 		if node == nil {
 			wkey := append(append(wbuf[:0], key[:f.enclosure]...), '*', 0)
-			node, _ = v.tree.Root().Get(wkey)
+			node, _ = v.tree.get(probe(wkey))
 			if node == nil {
 				m.Rcode = dns.RcodeNameError
 				m.Ns = append(m.Ns, v.negSOA)
@@ -115,13 +115,12 @@ type found struct {
 // the name itself does not count when ds is set: DS at a cut is the parent's
 // data (RFC 4035 §3.1.4.1).
 func (v *Version) find(key []byte, ds bool) found {
-	root := v.tree.Root()
 	var f found
 	for i := 0; i < len(key); i++ {
 		if key[i] != 0 {
 			continue
 		}
-		n, ok := root.Get(key[:i+1])
+		n, ok := v.tree.get(probe(key[:i+1]))
 		if !ok {
 			return f
 		}
@@ -136,7 +135,7 @@ func (v *Version) find(key []byte, ds bool) found {
 		}
 	}
 	if len(key) == 0 {
-		f.node, _ = root.Get(key)
+		f.node, _ = v.tree.get("")
 	}
 	return f
 }

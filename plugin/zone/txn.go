@@ -1,11 +1,8 @@
 package zone
 
 import (
-	"slices"
-
 	"github.com/dyndns/dyndns/plugin/serial"
 
-	iradix "github.com/hashicorp/go-immutable-radix/v2"
 	"github.com/miekg/dns"
 )
 
@@ -22,8 +19,8 @@ type Txn struct {
 	base    *Version
 	origin  string
 	deriver Deriver
-	tree    *iradix.Txn[*Node]
-	leases  *iradix.Txn[int64]
+	tree    tree[*Node]
+	leases  tree[int64]
 	records int
 	bytes   int
 	forced  bool // commit even without explicit changes (derived data changed)
@@ -53,8 +50,8 @@ func newTxn(v *Version, d Deriver) *Txn {
 		base:    v,
 		origin:  v.origin,
 		deriver: d,
-		tree:    v.tree.Txn(),
-		leases:  v.leases.Txn(),
+		tree:    v.tree.clone(),
+		leases:  v.leases.clone(),
 		records: v.records,
 		bytes:   v.bytes,
 		before:  map[setKey]*RRset{},
@@ -79,7 +76,7 @@ func (t *Txn) Bytes() int { return t.bytes }
 // Node returns the node of name as the transaction stands, or nil.
 func (t *Txn) Node(name string) *Node {
 	var buf [256]byte
-	n, _ := t.tree.Get(appendKey(buf[:0], name, t.origin))
+	n, _ := t.tree.get(probe(appendKey(buf[:0], name, t.origin)))
 	return n
 }
 
@@ -208,7 +205,7 @@ func (t *Txn) holds(name string, typ uint16, rr dns.RR) bool {
 // its explicit set of type typ (nil: none).
 func (t *Txn) lookup(name string, typ uint16) ([]byte, *Node, *RRset) {
 	key := appendKey(nil, name, t.origin)
-	n, _ := t.tree.Get(key)
+	n, _ := t.tree.get(probe(key))
 	if n == nil {
 		return key, nil, nil
 	}
@@ -261,17 +258,14 @@ func (t *Txn) derives(name string) bool {
 // put stores n under key, creating the empty non-terminals above it, or
 // removes it (and the empty non-terminals it leaves) when it holds nothing.
 func (t *Txn) put(key []byte, n *Node) {
-	_, existed := t.tree.Get(key)
 	apex := len(key) == 0
 	if len(n.sets) == 0 && len(n.derived) == 0 && n.children == 0 && !apex {
-		if existed {
-			t.tree.Delete(key)
+		if t.tree.delete(probe(key)) {
 			t.adjustParent(n.name, key, -1)
 		}
 		return
 	}
-	t.tree.Insert(key, n)
-	if !existed && !apex {
+	if !t.tree.set(probe(key), n) && !apex {
 		t.adjustParent(n.name, key, +1)
 	}
 }
@@ -282,7 +276,7 @@ func (t *Txn) put(key []byte, n *Node) {
 // apex node once, not once per host.
 func (t *Txn) adjustParent(name string, key []byte, delta int) {
 	pkey := parentKey(key)
-	p, _ := t.tree.Get(pkey)
+	p, _ := t.tree.get(probe(pkey))
 	if _, mine := t.made[p]; mine {
 		if p.children += delta; p.children > 0 || len(pkey) == 0 {
 			return
@@ -294,7 +288,7 @@ func (t *Txn) adjustParent(name string, key []byte, delta int) {
 		p.children += delta
 	}
 	t.made[p] = struct{}{}
-	t.put(slices.Clone(pkey), p)
+	t.put(pkey, p)
 }
 
 // parentKey drops the last label (and its separator) from a non-empty key.
@@ -430,13 +424,13 @@ func (t *Txn) commit(seq uint64) *Version {
 	t.derive()
 	v := &Version{
 		origin:  t.origin,
-		tree:    t.tree.CommitOnly(),
-		leases:  t.leases.CommitOnly(),
+		tree:    t.tree.frozen(),
+		leases:  t.leases.frozen(),
 		records: t.records,
 		bytes:   t.bytes,
 		seq:     seq,
 	}
-	if apex, _ := v.tree.Get(nil); apex != nil {
+	if apex, _ := v.tree.get(""); apex != nil {
 		if s := apex.RRset(dns.TypeSOA); s != nil {
 			v.soa = s.RRs[0].(*dns.SOA)
 			neg := dns.Copy(v.soa).(*dns.SOA)

@@ -1,7 +1,6 @@
 package zone
 
 import (
-	iradix "github.com/hashicorp/go-immutable-radix/v2"
 	"github.com/miekg/dns"
 )
 
@@ -10,8 +9,8 @@ import (
 // version by copying only the tree paths to the names it changed.
 type Version struct {
 	origin  string
-	tree    *iradix.Tree[*Node]
-	leases  *iradix.Tree[int64] // record identity → lease deadline, see lease.go
+	tree    tree[*Node]
+	leases  tree[int64] // record identity → lease deadline, see lease.go
 	soa     *dns.SOA
 	negSOA  *dns.SOA // the SOA for negative answers: TTL = min(SOA TTL, MINIMUM)
 	records int      // explicit records
@@ -20,7 +19,7 @@ type Version struct {
 }
 
 func newVersion(origin string) *Version {
-	return &Version{origin: origin, tree: iradix.New[*Node](), leases: newLeases()}
+	return &Version{origin: origin, tree: newTree[*Node](), leases: newTree[int64]()}
 }
 
 // Origin is the zone apex.
@@ -51,14 +50,14 @@ func (v *Version) Names() int { return v.tree.Len() }
 // nil when the name does not exist. It does not allocate.
 func (v *Version) Node(name string) *Node {
 	var buf [256]byte
-	n, _ := v.tree.Root().Get(appendKey(buf[:0], name, v.origin))
+	n, _ := v.tree.get(probe(appendKey(buf[:0], name, v.origin)))
 	return n
 }
 
 // Walk calls fn for every node in DNS canonical order, apex first, until fn
 // returns false.
 func (v *Version) Walk(fn func(*Node) bool) {
-	v.tree.Root().Walk(func(_ []byte, n *Node) bool { return !fn(n) })
+	v.tree.walk(func(_ string, n *Node) bool { return fn(n) })
 }
 
 // WalkServed calls fn for every served record (derived ones included), SOA
