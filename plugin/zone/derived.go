@@ -76,9 +76,9 @@ func (t *Txn) adjustService(name string, old, now []dns.RR) {
 	var derived []*RRset
 	for _, typ := range []uint16{dns.TypeA, dns.TypeAAAA} {
 		cur, ttls := &chunked{}, []ttlCount(nil)
-		prev := findSet(n.derived, typ)
+		prev := findSet(n.Derived(), typ)
 		if prev != nil {
-			cur, ttls = prev.parts, prev.ttls
+			cur, ttls = prev.ext.parts, prev.ext.ttls
 		}
 		delta := map[string]int32{}
 		ttlDelta := map[uint32]int32{}
@@ -124,7 +124,7 @@ func (t *Txn) adjustService(name string, old, now []dns.RR) {
 			parts, retimed = parts.retimed(ttl), true
 		}
 		if prev != nil && parts == cur {
-			if !slices.Equal(ttls, prev.ttls) { // same records, other TTL counts
+			if !slices.Equal(ttls, prev.ext.ttls) { // same records, other TTL counts
 				derived = append(derived, newDerived(parts, ttls, prev, nil, true))
 			} else {
 				derived = append(derived, prev) // unchanged: keep the set and its rotation
@@ -133,8 +133,7 @@ func (t *Txn) adjustService(name string, old, now []dns.RR) {
 		}
 		derived = append(derived, newDerived(parts, ttls, prev, fresh, !retimed))
 	}
-	n.derived = derived
-	n.serve()
+	n.serve(derived)
 	t.put(skey, n)
 }
 
@@ -187,10 +186,9 @@ func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
 // nothing.
 func (t *Txn) rederive() {
 	t.base.tree.walk(func(key string, n *Node) bool {
-		if len(n.derived) > 0 {
+		if n.svc != nil {
 			c := n.clone()
-			c.derived = nil
-			c.serve()
+			c.serve(nil)
 			t.put([]byte(key), c)
 		}
 		if n.name != t.origin && parentName(n.name) == t.origin && (n.Own(dns.TypeA) != nil || n.Own(dns.TypeAAAA) != nil) {

@@ -163,10 +163,10 @@ func touched(list []Changeset, d Deriver, origin string) []string {
 func diffNode(old, cur *Node) (removed, added []dns.RR) {
 	var oldSets, curSets []*RRset
 	if old != nil {
-		oldSets = old.sets
+		oldSets = old.Sets()
 	}
 	if cur != nil {
-		curSets = cur.sets
+		curSets = cur.Sets()
 	}
 	for _, s := range oldSets {
 		if s.Type() == dns.TypeSOA {
@@ -189,7 +189,7 @@ func missing(s, other *RRset) []dns.RR {
 	if other == nil {
 		return s.Records()
 	}
-	if other == s || (s.parts == nil && other.parts == nil && len(s.RRs) == len(other.RRs) && &s.RRs[0] == &other.RRs[0]) {
+	if other == s || (s.more().parts == nil && other.more().parts == nil && len(s.RRs) == len(other.RRs) && &s.RRs[0] == &other.RRs[0]) {
 		return nil // the same set, or the same records: unchanged
 	}
 	in := make(map[string]bool, other.Len())

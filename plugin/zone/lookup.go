@@ -81,14 +81,14 @@ func (v *Version) LookupShaped(m *dns.Msg, qname string, qtype uint16, a Answers
 			qname = target
 			continue
 		}
-		if qtype == dns.TypeANY && len(node.sets) > 0 {
-			for _, s := range node.sets {
+		if sets := node.Sets(); qtype == dns.TypeANY && len(sets) > 0 {
+			for _, s := range sets {
 				m.Answer = appendSet(m.Answer, s, order, owner)
 			}
 			return
 		}
 		if s := node.RRset(qtype); s != nil {
-			if len(node.derived) > 0 && (qtype == dns.TypeA || qtype == dns.TypeAAAA) && (a.Max > 0 || a.Health != nil) {
+			if len(node.Derived()) > 0 && (qtype == dns.TypeA || qtype == dns.TypeAAAA) && (a.Max > 0 || a.Health != nil) {
 				var f rotate.Filter
 				if a.Health != nil {
 					f = a.Health.Down(node.name)

@@ -8,12 +8,21 @@ import "github.com/miekg/dns"
 // A node without data is an empty non-terminal: it exists because names
 // below it do (children > 0), which is what answers (NODATA, wildcards) and
 // prerequisites ("not in use") need to know.
+//
+// A node is 64 bytes: most names are hosts, which own a set or two and
+// derive nothing, so what a service name needs besides is behind svc.
 type Node struct {
 	name     string
 	own      []*RRset // explicit data, as added by zone files and UPDATEs
-	derived  []*RRset // A/AAAA derived from hosts, at service names
-	sets     []*RRset // what is served: own merged with derived, sorted by type
 	children int      // names directly below this one
+	svc      *service // nil: nothing derived here, own is what is served
+}
+
+// service is what a name holding derived records serves. It is immutable: a
+// changed node gets a new one.
+type service struct {
+	derived []*RRset // A/AAAA derived from hosts
+	sets    []*RRset // own merged with derived, sorted by type
 
 	// held are the (explicit, derived) set pairs, one per type, known to
 	// have every derived record among the explicit ones: then the explicit
@@ -25,10 +34,15 @@ type Node struct {
 func (n *Node) Name() string { return n.name }
 
 // Sets returns the served RRsets, sorted by type. Callers must not modify them.
-func (n *Node) Sets() []*RRset { return n.sets }
+func (n *Node) Sets() []*RRset {
+	if n.svc != nil {
+		return n.svc.sets
+	}
+	return n.own
+}
 
 // RRset returns the served RRset of type t, or nil.
-func (n *Node) RRset(t uint16) *RRset { return findSet(n.sets, t) }
+func (n *Node) RRset(t uint16) *RRset { return findSet(n.Sets(), t) }
 
 // Own returns the explicit records of type t (derived records excluded).
 func (n *Node) Own(t uint16) []dns.RR {
@@ -40,14 +54,19 @@ func (n *Node) Own(t uint16) []dns.RR {
 
 // Derived returns the address RRsets derived from hosts (a service name's),
 // nil for other names. Callers must not modify them.
-func (n *Node) Derived() []*RRset { return n.derived }
+func (n *Node) Derived() []*RRset {
+	if n.svc != nil {
+		return n.svc.derived
+	}
+	return nil
+}
 
 // OwnSets returns the explicit RRsets, sorted by type.
 func (n *Node) OwnSets() []*RRset { return n.own }
 
 // InUse reports whether the name owns any record (RFC 2136 §2.4.4): an empty
 // non-terminal is not in use.
-func (n *Node) InUse() bool { return n != nil && len(n.sets) > 0 }
+func (n *Node) InUse() bool { return n != nil && len(n.Sets()) > 0 }
 
 // clone returns a shallow copy for a transaction to change.
 func (n *Node) clone() *Node {
@@ -55,7 +74,8 @@ func (n *Node) clone() *Node {
 	return &c
 }
 
-// serve recomputes the served sets from own and derived data. An explicit
+// serve recomputes the served sets from own and the given derived data
+// (the node's own, or what replaces them). An explicit
 // CNAME wins over derived addresses; explicit and derived records of one type
 // are merged without duplicates into one set whose TTL is the lowest of the
 // two (RFC 2181 §5.2 wants one TTL per RRset). When the explicit set already
@@ -63,20 +83,24 @@ func (n *Node) clone() *Node {
 // made from the same two sets before is kept. Otherwise each derived record
 // is looked up in the explicit set's index: O(derived records), plus one
 // copy of the explicit set when the merged set differs from it.
-func (n *Node) serve() {
-	if len(n.derived) == 0 || findSet(n.own, dns.TypeCNAME) != nil {
-		n.sets, n.held = n.own, nil
+func (n *Node) serve(derived []*RRset) {
+	if len(derived) == 0 {
+		n.svc = nil
+		return
+	}
+	if findSet(n.own, dns.TypeCNAME) != nil {
+		n.svc = &service{derived: derived, sets: n.own}
 		return
 	}
 	sets := n.own
 	var held []*[2]*RRset
-	for _, d := range n.derived {
+	for _, d := range derived {
 		o := findSet(n.own, d.Type())
 		if o == nil {
 			sets = withRRset(sets, d.Type(), d) // the derived set itself: its rotation goes on
 			continue
 		}
-		if prev := findSet(n.sets, d.Type()); prev != nil && prev.from != nil && *prev.from == [2]*RRset{o, d} {
+		if prev := findSet(n.Sets(), d.Type()); prev != nil && prev.more().from != nil && *prev.ext.from == [2]*RRset{o, d} {
 			sets = withRRset(sets, d.Type(), prev) // merged before from the same sets: its rotation goes on
 			continue
 		}
@@ -105,9 +129,9 @@ func (n *Node) serve() {
 		for _, rr := range extra {
 			merged = append(merged, withTTL(rr, ttl))
 		}
-		sets = withRRset(sets, d.Type(), &RRset{RRs: merged, from: &[2]*RRset{o, d}})
+		sets = withRRset(sets, d.Type(), &RRset{RRs: merged, ext: &largeSet{from: &[2]*RRset{o, d}}})
 	}
-	n.sets, n.held = sets, held
+	n.svc = &service{derived: derived, sets: sets, held: held}
 }
 
 // stillHeld reports whether every record of d is known to be among the
@@ -117,7 +141,10 @@ func (n *Node) serve() {
 // it checked then, or follows from it by additions that o holds. Anything
 // else is checked in full.
 func (n *Node) stillHeld(o, d *RRset) bool {
-	for _, p := range n.held {
+	if n.svc == nil {
+		return false
+	}
+	for _, p := range n.svc.held {
 		po, pd := p[0], p[1]
 		if pd.Type() != d.Type() {
 			continue
@@ -128,10 +155,10 @@ func (n *Node) stillHeld(o, d *RRset) bool {
 		if d == pd {
 			return true
 		}
-		if d.grew == nil || d.grew.from != pd.id {
+		if grew := d.more().grew; grew == nil || grew.from != pd.more().id {
 			return false
 		}
-		for _, rr := range d.grew.added {
+		for _, rr := range d.ext.grew.added {
 			if !o.holds(rr) {
 				return false
 			}

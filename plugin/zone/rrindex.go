@@ -354,8 +354,8 @@ func (s *RRset) candidates(rr dns.RR) []dns.RR {
 	if s == nil {
 		return nil
 	}
-	if s.idx != nil {
-		return s.idx.leafRRs(rr)
+	if idx := s.more().idx; idx != nil {
+		return idx.leafRRs(rr)
 	}
 	return s.RRs
 }

@@ -218,15 +218,15 @@ func checkSets(t *testing.T, v *Version) {
 					model[rrHash(rr)] = append(model[rrHash(rr)], rr)
 				}
 				for h, rrs := range model {
-					if l := s.idx.find(h); l == nil || !sameMultiset(l.rrs, rrs) {
+					if l := s.more().idx.find(h); l == nil || !sameMultiset(l.rrs, rrs) {
 						t.Fatalf("%s %s: index misses %v", n.name, dns.TypeToString[s.Type()], rrs)
 					}
 				}
-				if got := countIndexed(s.idx); got != len(s.RRs) {
+				if got := countIndexed(s.more().idx); got != len(s.RRs) {
 					t.Fatalf("%s %s: index holds %d records, set %d", n.name, dns.TypeToString[s.Type()], got, len(s.RRs))
 				}
 			}
-			if s.back != nil && (&s.back.buf[0] != &s.RRs[0] || int(s.back.used.Load()) < len(s.RRs)) {
+			if s.more().back != nil && (&s.more().back.buf[0] != &s.RRs[0] || int(s.more().back.used.Load()) < len(s.RRs)) {
 				t.Fatalf("%s %s: records are not a prefix of their array", n.name, dns.TypeToString[s.Type()])
 			}
 		}

@@ -10,26 +10,45 @@ import (
 // RRset is an immutable, non-empty set of records of one type at one name.
 // A changed RRset is a new RRset, so its rotation counter restarts, as BIND's
 // per-RRset counter does.
+//
+// An RRset is 48 bytes: most are a host's one or two addresses, so what
+// large, derived and merged sets need besides is behind ext.
 type RRset struct {
 	// RRs are the records, except in a derived service set, whose records
-	// are in parts (and RRs is nil). Readers that may meet either use Len,
-	// At, Range or Records.
-	RRs   []dns.RR
-	parts *chunked
-	ttls  []ttlCount // a derived set's host records per TTL
+	// are in ext.parts (and RRs is nil). Readers that may meet either use
+	// Len, At, Range or Records.
+	RRs []dns.RR
 	// Next is the rotation counter shared by every answer of this RRset.
-	Next atomic.Uint32
+	Next  atomic.Uint32
+	mixed bool      // some record's TTL is not the set's
+	size  int       // wire size of RRs, uncompressed
+	ext   *largeSet // nil for a small explicit set
+}
 
-	// What explicit sets keep to be changed cheaply (see rrindex.go); served
-	// sets that merge derived records have none of it.
-	idx   *rrIndex // the records by data, in sets of indexMin records or more
-	back  *backing // the array RRs is a prefix of, when appends may go in place
-	size  int      // wire size of RRs, uncompressed
-	mixed bool     // some record's TTL is not the set's
+// largeSet is what an RRset of indexMin records or more, a derived set or a
+// merged set keeps besides its records. Read it through RRset.more.
+type largeSet struct {
+	// What large explicit sets keep to be changed cheaply (see rrindex.go).
+	idx  *rrIndex // the records by data
+	back *backing // the array RRs is a prefix of, when appends may go in place
+
+	parts *chunked   // a derived set's records
+	ttls  []ttlCount // a derived set's host records per TTL
+	id    uint64     // a derived set: its identity, for the growth of the next one
+	grew  *growth    // a derived set: how it follows from the one before it
 
 	from *[2]*RRset // the explicit and derived sets a served set merges
-	id   uint64     // a derived set: its identity, for the growth of the next one
-	grew *growth    // a derived set: how it follows from the one before it
+}
+
+// small is the largeSet of a small set: nothing.
+var small largeSet
+
+// more returns what s keeps besides its records (small: nothing).
+func (s *RRset) more() *largeSet {
+	if s.ext != nil {
+		return s.ext
+	}
+	return &small
 }
 
 // growth says how a derived set follows from the one it replaced (the set
@@ -43,15 +62,15 @@ type growth struct {
 	added []dns.RR
 }
 
-// derivedSets numbers derived sets (RRset.id).
+// derivedSets numbers derived sets (largeSet.id).
 var derivedSets atomic.Uint64
 
 // newDerived returns a derived set; prev (nil: none) is the set it
 // replaces and added what it adds to it (nil grew: not a growth of prev).
 func newDerived(parts *chunked, ttls []ttlCount, prev *RRset, added []dns.RR, grew bool) *RRset {
-	s := &RRset{parts: parts, ttls: ttls, id: derivedSets.Add(1)}
+	s := &RRset{ext: &largeSet{parts: parts, ttls: ttls, id: derivedSets.Add(1)}}
 	if prev != nil && grew {
-		s.grew = &growth{from: prev.id, added: added}
+		s.ext.grew = &growth{from: prev.more().id, added: added}
 	}
 	return s
 }
@@ -64,24 +83,24 @@ func (s *RRset) TTL() uint32 { return s.At(0).Header().Ttl }
 
 // Len is the number of records.
 func (s *RRset) Len() int {
-	if s.parts != nil {
-		return s.parts.Len()
+	if p := s.more().parts; p != nil {
+		return p.Len()
 	}
 	return len(s.RRs)
 }
 
 // At returns the i-th record.
 func (s *RRset) At(i int) dns.RR {
-	if s.parts != nil {
-		return s.parts.At(i)
+	if p := s.more().parts; p != nil {
+		return p.At(i)
 	}
 	return s.RRs[i]
 }
 
 // Range calls fn for every record in order until it returns false.
 func (s *RRset) Range(fn func(dns.RR) bool) {
-	if s.parts != nil {
-		s.parts.Range(fn)
+	if p := s.more().parts; p != nil {
+		p.Range(fn)
 		return
 	}
 	for _, rr := range s.RRs {
@@ -97,8 +116,8 @@ func (s *RRset) Flat() []dns.RR { return s.RRs }
 // Records returns the records as a slice: RRs itself, or for a derived
 // service set a new slice (O(k): for what is not on the answer path).
 func (s *RRset) Records() []dns.RR {
-	if s.parts != nil {
-		return s.parts.all()
+	if p := s.more().parts; p != nil {
+		return p.all()
 	}
 	return s.RRs
 }
@@ -168,17 +187,18 @@ func ownSet(old *RRset, rrs []dns.RR) *RRset {
 		s.mixed = s.mixed || rr.Header().Ttl != ttl
 	}
 	if len(rrs) >= indexMin {
-		if old != nil && old.idx != nil && 4*(len(removed)+len(added)) <= len(rrs) {
-			idx := old.idx
+		s.ext = &largeSet{}
+		if old != nil && old.more().idx != nil && 4*(len(removed)+len(added)) <= len(rrs) {
+			idx := old.ext.idx
 			for _, rr := range removed {
 				idx = idx.without(rrHash(rr), rr)
 			}
 			for _, rr := range added {
 				idx = idx.with(rrHash(rr), rr)
 			}
-			s.idx = idx
+			s.ext.idx = idx
 		} else {
-			s.idx = buildIndex(rrs)
+			s.ext.idx = buildIndex(rrs)
 		}
 	}
 	return s
@@ -229,23 +249,23 @@ func (s *RRset) appended(rrs ...dns.RR) *RRset {
 	case k+m < indexMin:
 		out.RRs = slices.Clip(append(s.RRs[:k:k], rrs...))
 		return out
-	case s.back.claim(k, m):
-		out.back = s.back
-		copy(out.back.buf[k:], rrs)
+	case s.more().back.claim(k, m):
+		out.ext = &largeSet{back: s.ext.back}
+		copy(out.ext.back.buf[k:], rrs)
 	default:
-		out.back = &backing{buf: roomFor(k + m)}
-		out.back.used.Store(int64(k + m))
-		copy(out.back.buf, s.RRs)
-		copy(out.back.buf[k:], rrs)
+		out.ext = &largeSet{back: &backing{buf: roomFor(k + m)}}
+		out.ext.back.used.Store(int64(k + m))
+		copy(out.ext.back.buf, s.RRs)
+		copy(out.ext.back.buf[k:], rrs)
 	}
-	out.RRs = out.back.buf[: k+m : k+m]
-	if s.idx != nil && 4*m <= k+m {
-		out.idx = s.idx
+	out.RRs = out.ext.back.buf[: k+m : k+m]
+	if idx := s.more().idx; idx != nil && 4*m <= k+m {
 		for _, rr := range rrs {
-			out.idx = out.idx.with(rrHash(rr), rr)
+			idx = idx.with(rrHash(rr), rr)
 		}
+		out.ext.idx = idx
 	} else {
-		out.idx = buildIndex(out.RRs)
+		out.ext.idx = buildIndex(out.RRs)
 	}
 	return out
 }
@@ -256,6 +276,7 @@ func (s *RRset) appended(rrs ...dns.RR) *RRset {
 func (s *RRset) without(drop []dns.RR) *RRset {
 	k := len(s.RRs)
 	out := &RRset{mixed: s.mixed, size: s.size}
+	var back *backing // the array of out's records, when it has room to grow
 	var gone []dns.RR
 	i := -1
 	if len(drop) == 1 {
@@ -267,9 +288,9 @@ func (s *RRset) without(drop []dns.RR) *RRset {
 	case i >= 0: // one record: two moves of memory
 		var kept []dns.RR
 		if k-1 >= indexMin {
-			out.back = &backing{buf: roomFor(k - 1)}
-			out.back.used.Store(int64(k - 1))
-			kept = out.back.buf[:k-1]
+			back = &backing{buf: roomFor(k - 1)}
+			back.used.Store(int64(k - 1))
+			kept = back.buf[:k-1]
 		} else {
 			kept = make([]dns.RR, k-1)
 		}
@@ -301,8 +322,8 @@ func (s *RRset) without(drop []dns.RR) *RRset {
 			}
 		}
 		if len(kept) >= indexMin {
-			out.back = &backing{buf: kept[:cap(kept)]}
-			out.back.used.Store(int64(len(kept)))
+			back = &backing{buf: kept[:cap(kept)]}
+			back.used.Store(int64(len(kept)))
 		}
 		out.RRs = kept[:len(kept):len(kept)]
 	}
@@ -311,13 +332,14 @@ func (s *RRset) without(drop []dns.RR) *RRset {
 	}
 	out.size -= wireSize(gone)
 	if len(out.RRs) >= indexMin {
-		if s.idx != nil && 4*len(gone) <= len(out.RRs) {
-			out.idx = s.idx
+		out.ext = &largeSet{back: back}
+		if idx := s.more().idx; idx != nil && 4*len(gone) <= len(out.RRs) {
 			for _, rr := range gone {
-				out.idx = out.idx.without(rrHash(rr), rr)
+				idx = idx.without(rrHash(rr), rr)
 			}
+			out.ext.idx = idx
 		} else {
-			out.idx = buildIndex(out.RRs)
+			out.ext.idx = buildIndex(out.RRs)
 		}
 	}
 	return out

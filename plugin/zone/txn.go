@@ -239,7 +239,7 @@ func (t *Txn) replace(key []byte, n *Node, name string, typ uint16, old, s *RRse
 	t.records += s.setLen() - old.setLen()
 	t.bytes += s.wire() - old.wire()
 	n.own = withRRset(n.own, typ, s)
-	n.serve()
+	n.serve(n.Derived())
 	t.put(key, n)
 	if (typ == dns.TypeA || typ == dns.TypeAAAA) && parentName(name) == t.origin && name != t.origin &&
 		(max(s.setLen(), old.setLen()) < indexMin || t.derives(name)) {
@@ -259,7 +259,7 @@ func (t *Txn) derives(name string) bool {
 // removes it (and the empty non-terminals it leaves) when it holds nothing.
 func (t *Txn) put(key []byte, n *Node) {
 	apex := len(key) == 0
-	if len(n.sets) == 0 && len(n.derived) == 0 && n.children == 0 && !apex {
+	if len(n.own) == 0 && n.svc == nil && n.children == 0 && !apex {
 		if t.tree.delete(probe(key)) {
 			t.adjustParent(n.name, key, -1)
 		}
@@ -333,7 +333,7 @@ func (t *Txn) Changeset() Changeset {
 				key, n, _ := t.lookup(k.name, k.typ)
 				n = n.clone()
 				n.own = withRRset(n.own, k.typ, before)
-				n.serve()
+				n.serve(n.Derived())
 				t.put(key, n)
 			}
 			continue
