@@ -3,6 +3,7 @@ package dyndns
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -52,6 +53,7 @@ func (d *DynDNS) open(c *caddy.Controller) error {
 		Logf:             log.Infof,
 		Warnf:            log.Warningf,
 	}
+	opened := len(storage.Open())
 	for _, origin := range d.origins {
 		opts.Apex = d.apex(origin)
 		s, err := storage.Acquire(d.gen, d.backend, origin, d.settings(), opts)
@@ -60,6 +62,13 @@ func (d *DynDNS) open(c *caddy.Controller) error {
 			return err
 		}
 		d.zones[origin] = s.Zone()
+	}
+	if len(storage.Open()) > opened {
+		// A load leaves garbage about the size of the zone (parsed records,
+		// the loader's maps) that the runtime would give back to the OS
+		// over minutes: give it back now, so that a server's memory after
+		// it starts is what its zones take. Reloads that load nothing skip it.
+		debug.FreeOSMemory()
 	}
 	return nil
 }

@@ -109,9 +109,7 @@ func (t *Txn) adjustService(name string, old, now []dns.RR) {
 				ttl = ttls[0].ttl
 			}
 			for i, rr := range fresh { // owned by the service name, made once per new address
-				c := dns.Copy(rr)
-				c.Header().Name, c.Header().Ttl = name, ttl
-				fresh[i] = c
+				fresh[i] = relabeled(rr, name, ttl)
 			}
 			slices.SortFunc(fresh, byAddress)
 			parts = cur.with(delta, fresh)

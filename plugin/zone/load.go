@@ -2,6 +2,7 @@ package zone
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -77,6 +78,9 @@ func (l *Loader) Add(rr dns.RR) error {
 	}
 	if set.holds(rr) {
 		return nil
+	}
+	if a, ok := rr.(*dns.A); ok && len(a.A) == net.IPv6len {
+		a.A = slices.Clone(a.A.To4()) // as parsed, 16 bytes; 4 as received in an UPDATE
 	}
 	if set.base != nil {
 		h.Ttl = set.base.TTL()

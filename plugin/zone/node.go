@@ -173,7 +173,23 @@ func withTTL(rr dns.RR, ttl uint32) dns.RR {
 	if rr.Header().Ttl == ttl {
 		return rr
 	}
+	return relabeled(rr, rr.Header().Name, ttl)
+}
+
+// relabeled returns a copy of rr with the given owner and TTL. An address
+// record's copy shares its address, which no stored record ever changes:
+// a service of k hosts holds k such copies, and dns.Copy would also copy
+// each address (16 bytes as parsed).
+func relabeled(rr dns.RR, owner string, ttl uint32) dns.RR {
+	h := *rr.Header()
+	h.Name, h.Ttl = owner, ttl
+	switch rr := rr.(type) {
+	case *dns.A:
+		return &dns.A{Hdr: h, A: rr.A}
+	case *dns.AAAA:
+		return &dns.AAAA{Hdr: h, AAAA: rr.AAAA}
+	}
 	c := dns.Copy(rr)
-	c.Header().Ttl = ttl
+	*c.Header() = h
 	return c
 }

@@ -164,11 +164,17 @@ func (t *tree[V]) put(n *treeNode[V], key string, v V) (split *treeNode[V], exis
 }
 
 // add inserts key with val (a leaf) or kid (an inner node) at index i of n,
-// splitting n first when it is full; it returns the node split off.
+// splitting n first when it is full; it returns the node split off. A full
+// node that gets a key at its end stays full and the key starts the new
+// node: a zone file or snapshot in canonical order then loads into full
+// nodes, where halves would leave every node half empty.
 func (t *tree[V]) add(n *treeNode[V], i int, key string, val V, kid *treeNode[V]) (split *treeNode[V]) {
 	if len(n.keys) == treeMax {
 		split = t.newNode(n.kids == nil)
 		half := treeMax / 2
+		if i == treeMax {
+			half = treeMax
+		}
 		split.keys = append(split.keys, n.keys[half:]...)
 		clear(n.keys[half:])
 		n.keys = n.keys[:half]
@@ -181,7 +187,7 @@ func (t *tree[V]) add(n *treeNode[V], i int, key string, val V, kid *treeNode[V]
 			clear(n.kids[half:])
 			n.kids = n.kids[:half]
 		}
-		if i > half {
+		if i > half || half == treeMax {
 			n, i = split, i-half
 		}
 	}

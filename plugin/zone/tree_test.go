@@ -110,6 +110,43 @@ func checkNode(t *testing.T, n *treeNode[int], what string) (lo, hi string) {
 	return lo, hi
 }
 
+// Keys set in order fill nodes (the shape of a canonical zone file or a
+// snapshot), and the tree stays valid as they go again.
+func TestTreeInOrder(t *testing.T) {
+	tr, want := newTree[int]().clone(), map[string]int{}
+	for i := range 10_000 {
+		k := fmt.Sprintf("k%06d", i)
+		tr.set(k, i)
+		want[k] = i
+	}
+	checkTree(t, tr, want, "loaded in order")
+	leaves, full := 0, 0
+	var count func(n *treeNode[int])
+	count = func(n *treeNode[int]) {
+		if n.kids == nil {
+			leaves++
+			if len(n.keys) == treeMax {
+				full++
+			}
+		}
+		for _, c := range n.kids {
+			count(c)
+		}
+	}
+	count(tr.root)
+	if full < leaves-1 {
+		t.Errorf("%d of %d leaves full after a load in order", full, leaves)
+	}
+	for i := range 10_000 {
+		if i%3 != 0 {
+			k := fmt.Sprintf("k%06d", i)
+			tr.delete(k)
+			delete(want, k)
+		}
+	}
+	checkTree(t, tr, want, "two thirds deleted")
+}
+
 // A published tree refuses writes: a version is never changed.
 func TestFrozenTreeRefusesWrites(t *testing.T) {
 	tr := newTree[int]().clone()
