@@ -16,14 +16,40 @@ import (
 // loading), and a CNAME beside other data, a second SOA or an SOA below the
 // apex is an error. It gathers each RRset and writes it once in Flush, so a
 // load costs O(records) however large its sets are.
+//
+// What it gathers is kept in a few large allocations, not several small
+// ones per set: a load's garbage is freed in whole pages, which the server
+// gives back to the OS, rather than left between the zone's records.
 type Loader struct {
 	t     *Txn
-	sets  map[setKey]*loading
-	order []setKey
-	types map[string][]uint16 // the types this load added at each name
+	sets  map[setKey]int  // index in loads
+	loads []loading       // the sets, in the order first met
+	kinds map[string]kind // what this load added at each name
+}
+
+// kind is what the CNAME and SOA rules need to know of the types at a name.
+type kind uint8
+
+const (
+	kindCNAME          kind = 1 << iota
+	kindNotBesideCNAME      // a type that may not be beside a CNAME
+	kindSOA
+)
+
+func kindOf(t uint16) kind {
+	switch {
+	case t == dns.TypeCNAME:
+		return kindCNAME
+	case t == dns.TypeSOA:
+		return kindSOA | kindNotBesideCNAME
+	case !MayCoexistWithCNAME(t):
+		return kindNotBesideCNAME
+	}
+	return 0
 }
 
 type loading struct {
+	key  setKey
 	base *RRset              // the set as the transaction held it (nil: none)
 	rrs  []dns.RR            // the records this load adds to it
 	seen map[uint64][]dns.RR // rrs by rrHash; built once rrs is large
@@ -31,7 +57,7 @@ type loading struct {
 
 // Loader starts a load into t.
 func (t *Txn) Loader() *Loader {
-	return &Loader{t: t, sets: map[setKey]*loading{}, types: map[string][]uint16{}}
+	return &Loader{t: t, sets: map[setKey]int{}, kinds: map[string]kind{}}
 }
 
 // Add checks rr and gathers it into its set.
@@ -51,31 +77,35 @@ func (l *Loader) Add(rr dns.RR) error {
 	if h.Rrtype == dns.TypeSOA && name != l.t.origin {
 		return fmt.Errorf("SOA at %s is not at the apex %s", name, l.t.origin)
 	}
-	has := func(match func(uint16) bool) bool {
-		if n := l.t.Node(name); n != nil && slices.ContainsFunc(n.own, func(s *RRset) bool { return match(s.Type()) }) {
-			return true
+	node := l.t.Node(name)
+	has := l.kinds[name]
+	if node != nil {
+		for _, s := range node.own {
+			has |= kindOf(s.Type())
 		}
-		return slices.ContainsFunc(l.types[name], match)
 	}
-	isCNAME := func(t uint16) bool { return t == dns.TypeCNAME }
-	notBesideCNAME := func(t uint16) bool { return !MayCoexistWithCNAME(t) }
-	if (h.Rrtype == dns.TypeCNAME && has(notBesideCNAME)) || (!MayCoexistWithCNAME(h.Rrtype) && has(isCNAME)) {
+	k := kindOf(h.Rrtype)
+	if (k&kindCNAME != 0 && has&kindNotBesideCNAME != 0) || (k&kindNotBesideCNAME != 0 && has&kindCNAME != 0) {
 		return fmt.Errorf("CNAME and other data at %s", name)
 	}
-	k := setKey{name, h.Rrtype}
-	set := l.sets[k]
-	if set == nil {
-		if h.Rrtype == dns.TypeSOA && has(func(t uint16) bool { return t == dns.TypeSOA }) {
+	sk := setKey{name, h.Rrtype}
+	i, ok := l.sets[sk]
+	if !ok {
+		if k&kindSOA != 0 && has&kindSOA != 0 {
 			return fmt.Errorf("second SOA at %s", name)
 		}
-		_, _, base := l.t.lookup(name, h.Rrtype)
-		set = &loading{base: base}
-		l.sets[k] = set
-		l.order = append(l.order, k)
-		l.types[name] = append(l.types[name], h.Rrtype)
-	} else if h.Rrtype == dns.TypeSOA {
+		var base *RRset
+		if node != nil {
+			base = findSet(node.own, h.Rrtype)
+		}
+		i = len(l.loads)
+		l.loads = append(l.loads, loading{key: sk, base: base})
+		l.sets[sk] = i
+		l.kinds[name] = has | k
+	} else if k&kindSOA != 0 {
 		return fmt.Errorf("second SOA at %s", name)
 	}
+	set := &l.loads[i]
 	if set.holds(rr) {
 		return nil
 	}
@@ -96,19 +126,22 @@ func (l *Loader) Add(rr dns.RR) error {
 // a large set are appended to it in place when they can be, so loading a
 // few records into a large set does not copy it.
 func (l *Loader) Flush() {
-	for _, k := range l.order {
-		switch s := l.sets[k]; {
+	for _, s := range l.loads {
+		k := s.key
+		switch {
 		case len(s.rrs) == 0: // nothing new: the set stays as it is
 		case s.base == nil:
 			l.t.Set(k.name, k.typ, s.rrs)
 		default:
-			key, n, cur := l.t.lookup(k.name, k.typ)
+			var kbuf [256]byte
+			key, n, cur := l.t.lookup(kbuf[:0], k.name, k.typ)
 			l.t.replace(key, n, k.name, k.typ, cur, s.base.appended(s.rrs...))
 		}
 	}
 	clear(l.sets)
-	l.order = l.order[:0]
-	clear(l.types)
+	clear(l.loads)
+	l.loads = l.loads[:0]
+	clear(l.kinds)
 }
 
 func (s *loading) note(rr dns.RR) {

@@ -98,7 +98,8 @@ func (t *Txn) Own(name string, typ uint16) []dns.RR {
 // set it replaces; AddRR and DeleteRR change one record of a large set
 // without building a slice of all of them.
 func (t *Txn) Set(name string, typ uint16, rrs []dns.RR) {
-	key, n, old := t.lookup(name, typ)
+	var kbuf [256]byte
+	key, n, old := t.lookup(kbuf[:0], name, typ)
 	if n == nil && len(rrs) == 0 {
 		return
 	}
@@ -115,7 +116,8 @@ func (t *Txn) Set(name string, typ uint16, rrs []dns.RR) {
 func (t *Txn) AddRR(rr dns.RR) {
 	h := rr.Header()
 	name, typ := h.Name, h.Rrtype
-	key, n, old := t.lookup(name, typ)
+	var kbuf [256]byte
+	key, n, old := t.lookup(kbuf[:0], name, typ)
 	switch {
 	case old == nil:
 		t.replace(key, n, name, typ, nil, ownSet(nil, []dns.RR{rr}))
@@ -156,7 +158,8 @@ func (t *Txn) DeleteRR(rr dns.RR) bool {
 // data of any of rrs (and, when sameTTL is set, their TTL), in one copy of
 // the set, and reports whether there were any.
 func (t *Txn) remove(name string, typ uint16, rrs []dns.RR, sameTTL bool) bool {
-	key, n, old := t.lookup(name, typ)
+	var kbuf [256]byte
+	key, n, old := t.lookup(kbuf[:0], name, typ)
 	if old == nil {
 		if sameTTL && n != nil {
 			t.touch(name, typ, nil)
@@ -185,7 +188,8 @@ func (t *Txn) remove(name string, typ uint16, rrs []dns.RR, sameTTL bool) bool {
 // data already (TTL ignored), as a changeset is replayed.
 func (t *Txn) appendRR(rr dns.RR) {
 	h := rr.Header()
-	key, n, old := t.lookup(h.Name, h.Rrtype)
+	var kbuf [256]byte
+	key, n, old := t.lookup(kbuf[:0], h.Name, h.Rrtype)
 	switch {
 	case old == nil:
 		t.replace(key, n, h.Name, h.Rrtype, nil, ownSet(nil, []dns.RR{rr}))
@@ -197,14 +201,15 @@ func (t *Txn) appendRR(rr dns.RR) {
 // holds reports whether the explicit set of name and typ has a record with
 // rr's data (TTL ignored), in O(1).
 func (t *Txn) holds(name string, typ uint16, rr dns.RR) bool {
-	_, _, s := t.lookup(name, typ)
+	var kbuf [256]byte
+	_, _, s := t.lookup(kbuf[:0], name, typ)
 	return s != nil && s.holds(rr)
 }
 
 // lookup returns the key and node of name (nil when it does not exist) and
 // its explicit set of type typ (nil: none).
-func (t *Txn) lookup(name string, typ uint16) ([]byte, *Node, *RRset) {
-	key := appendKey(nil, name, t.origin)
+func (t *Txn) lookup(buf []byte, name string, typ uint16) ([]byte, *Node, *RRset) {
+	key := appendKey(buf, name, t.origin)
 	n, _ := t.tree.get(probe(key))
 	if n == nil {
 		return key, nil, nil
@@ -330,7 +335,8 @@ func (t *Txn) Changeset() Changeset {
 		cs.Add = setDiff(after, before, p, q, cs.Add, false)
 		if len(cs.Del) == nDel && len(cs.Add) == nAdd {
 			if before != nil && after != before && len(before.RRs) == len(after.RRs) && &before.RRs[0] != &after.RRs[0] {
-				key, n, _ := t.lookup(k.name, k.typ)
+				var kbuf [256]byte
+				key, n, _ := t.lookup(kbuf[:0], k.name, k.typ)
 				n = n.clone()
 				n.own = withRRset(n.own, k.typ, before)
 				n.serve(n.Derived())
