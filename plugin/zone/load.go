@@ -1,6 +1,7 @@
 package zone
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"net/netip"
@@ -126,6 +127,9 @@ func (l *Loader) Add(rr dns.RR) error {
 // a large set are appended to it in place when they can be, so loading a
 // few records into a large set does not copy it.
 func (l *Loader) Flush() {
+	if l.t.untracked && len(l.loads) > treeMax {
+		l.sortByKey()
+	}
 	for _, s := range l.loads {
 		k := s.key
 		switch {
@@ -142,6 +146,36 @@ func (l *Loader) Flush() {
 	clear(l.loads)
 	l.loads = l.loads[:0]
 	clear(l.kinds)
+}
+
+// sortByKey puts the gathered sets in the tree's order, so that they fill
+// its nodes (see tree.add) whatever the order of the file: a load of 100,000
+// hosts in another order leaves nodes about half full, 3 MB more. Only a
+// load (an untracked transaction) is sorted: elsewhere the order of the
+// changes is the order of the changeset.
+func (l *Loader) sortByKey() {
+	var keys []byte
+	ends := make([]int, len(l.loads))
+	for i, s := range l.loads {
+		keys = appendKey(keys, s.key.name, l.t.origin)
+		ends[i] = len(keys)
+	}
+	key := func(i int) []byte {
+		if i == 0 {
+			return keys[:ends[0]]
+		}
+		return keys[ends[i-1]:ends[i]]
+	}
+	order := make([]int, len(l.loads))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
+	sorted := make([]loading, len(l.loads))
+	for i, j := range order {
+		sorted[i] = l.loads[j]
+	}
+	l.loads = sorted
 }
 
 func (s *loading) note(rr dns.RR) {
