@@ -9,13 +9,15 @@ import "github.com/miekg/dns"
 // below it do (children > 0), which is what answers (NODATA, wildcards) and
 // prerequisites ("not in use") need to know.
 //
-// A node is 64 bytes: most names are hosts, which own a set or two and
-// derive nothing, so what a service name needs besides is behind svc.
+// A node is 64 bytes and, for a name owning one set, one allocation: most
+// names are hosts, which own one set and derive nothing, so own is then
+// the node's own array one, and what a service name needs is behind svc.
 type Node struct {
 	name     string
 	own      []*RRset // explicit data, as added by zone files and UPDATEs
 	children int      // names directly below this one
 	svc      *service // nil: nothing derived here, own is what is served
+	one      [1]*RRset
 }
 
 // service is what a name holding derived records serves. It is immutable: a
@@ -71,7 +73,23 @@ func (n *Node) InUse() bool { return n != nil && len(n.Sets()) > 0 }
 // clone returns a shallow copy for a transaction to change.
 func (n *Node) clone() *Node {
 	c := *n
+	if len(n.own) == 1 && &n.own[0] == &n.one[0] {
+		c.own = c.one[:]
+	}
 	return &c
+}
+
+// setOwn stores s (nil: none) as the explicit set of type t of n, a node
+// the transaction may change.
+func (n *Node) setOwn(t uint16, s *RRset) {
+	if s != nil && (len(n.own) == 0 || len(n.own) == 1 && n.own[0].Type() == t) {
+		n.one[0], n.own = s, n.one[:]
+		return
+	}
+	n.own, n.one[0] = withRRset(n.own, t, s), nil
+	if len(n.own) == 1 {
+		n.one[0], n.own = n.own[0], n.one[:]
+	}
 }
 
 // serve recomputes the served sets from own and the given derived data

@@ -243,7 +243,7 @@ func (t *Txn) replace(key []byte, n *Node, name string, typ uint16, old, s *RRse
 	t.touch(name, typ, old)
 	t.records += s.setLen() - old.setLen()
 	t.bytes += s.wire() - old.wire()
-	n.own = withRRset(n.own, typ, s)
+	n.setOwn(typ, s)
 	n.serve(n.Derived())
 	t.put(key, n)
 	if (typ == dns.TypeA || typ == dns.TypeAAAA) && parentName(name) == t.origin && name != t.origin &&
@@ -338,7 +338,7 @@ func (t *Txn) Changeset() Changeset {
 				var kbuf [256]byte
 				key, n, _ := t.lookup(kbuf[:0], k.name, k.typ)
 				n = n.clone()
-				n.own = withRRset(n.own, k.typ, before)
+				n.setOwn(k.typ, before)
 				n.serve(n.Derived())
 				t.put(key, n)
 			}
