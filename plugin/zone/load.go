@@ -3,7 +3,6 @@ package zone
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -109,9 +108,6 @@ func (l *Loader) Add(rr dns.RR) error {
 	set := &l.loads[i]
 	if set.holds(rr) {
 		return nil
-	}
-	if a, ok := rr.(*dns.A); ok && len(a.A) == net.IPv6len {
-		a.A = slices.Clone(a.A.To4()) // as parsed, 16 bytes; 4 as received in an UPDATE
 	}
 	if set.base != nil {
 		h.Ttl = set.base.TTL()
