@@ -29,8 +29,7 @@ func audit(origin, client, key string, cs zone.Changeset) {
 			return
 		}
 		h := rr.Header()
-		fmt.Fprintf(&b, " %c%s %s %s", sign, strings.TrimSuffix(h.Name, "."+origin), dns.TypeToString[h.Rrtype],
-			strings.TrimPrefix(rr.String(), h.String()))
+		fmt.Fprintf(&b, " %c%s %s %s", sign, strings.TrimSuffix(h.Name, "."+origin), dns.TypeToString[h.Rrtype], rdata(rr))
 	}
 	for _, rr := range cs.Del {
 		note('-', rr)
@@ -46,4 +45,17 @@ func audit(origin, client, key string, cs zone.Changeset) {
 		return
 	}
 	log.Infof("update of %s from %s key %s: serial %d->%d:%s", origin, client, key, cs.From, cs.To, b.String())
+}
+
+// rdata is rr's data in presentation format. Addresses, most of what an
+// audit line shows, are formatted alone rather than with a header that is
+// then cut off.
+func rdata(rr dns.RR) string {
+	switch rr := rr.(type) {
+	case *dns.A:
+		return rr.A.String()
+	case *dns.AAAA:
+		return rr.AAAA.String()
+	}
+	return strings.TrimPrefix(rr.String(), rr.Header().String())
 }
