@@ -190,10 +190,18 @@ func (t *Txn) rederive() {
 			t.put([]byte(key), c)
 		}
 		if n.name != t.origin && parentName(n.name) == t.origin && (n.Own(dns.TypeA) != nil || n.Own(dns.TypeAAAA) != nil) {
-			t.hosts[n.name] = struct{}{}
+			t.noteHost(n.name)
 		}
 		return true
 	})
 	t.rederiving = true
 	t.forced = true
+}
+
+// noteHost marks name, directly below the apex, for derive.
+func (t *Txn) noteHost(name string) {
+	if t.hosts == nil {
+		t.hosts = map[string]struct{}{}
+	}
+	t.hosts[name] = struct{}{}
 }

@@ -72,6 +72,9 @@ func (t *Txn) setLease(key string, rr dns.RR, until int64) {
 	if _, seen := t.leased[key]; !seen {
 		t.leaseOrder = append(t.leaseOrder, key)
 	}
+	if t.leased == nil {
+		t.leased = map[string]dns.RR{}
+	}
 	t.leased[key] = rr
 	if until == 0 {
 		t.leases.delete(key)

@@ -45,6 +45,8 @@ type setKey struct {
 	typ  uint16
 }
 
+// newTxn starts a transaction on v. Its maps are made on first use: most
+// transactions are one small update.
 func newTxn(v *Version, d Deriver) *Txn {
 	return &Txn{
 		base:    v,
@@ -54,10 +56,6 @@ func newTxn(v *Version, d Deriver) *Txn {
 		leases:  v.leases.clone(),
 		records: v.records,
 		bytes:   v.bytes,
-		before:  map[setKey]*RRset{},
-		hosts:   map[string]struct{}{},
-		made:    map[*Node]struct{}{},
-		leased:  map[string]dns.RR{},
 	}
 }
 
@@ -226,6 +224,9 @@ func (t *Txn) touch(name string, typ uint16, old *RRset) {
 	}
 	k := setKey{name, typ}
 	if _, seen := t.before[k]; !seen {
+		if t.before == nil {
+			t.before = map[setKey]*RRset{}
+		}
 		t.before[k] = old
 		t.order = append(t.order, k)
 		t.shared = append(t.shared, span{})
@@ -248,7 +249,7 @@ func (t *Txn) replace(key []byte, n *Node, name string, typ uint16, old, s *RRse
 	t.put(key, n)
 	if (typ == dns.TypeA || typ == dns.TypeAAAA) && parentName(name) == t.origin && name != t.origin &&
 		(max(s.setLen(), old.setLen()) < indexMin || t.derives(name)) {
-		t.hosts[name] = struct{}{}
+		t.noteHost(name)
 	}
 }
 
@@ -291,6 +292,9 @@ func (t *Txn) adjustParent(name string, key []byte, delta int) {
 	} else {
 		p = p.clone()
 		p.children += delta
+	}
+	if t.made == nil {
+		t.made = map[*Node]struct{}{}
 	}
 	t.made[p] = struct{}{}
 	t.put(pkey, p)
