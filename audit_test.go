@@ -18,7 +18,7 @@ func TestAuditLine(t *testing.T) {
 		}
 	}`))
 	buf := captureLog(t) // after the start, which sets the log's output
-	if r := exchange(t, "udp", addr, updateMsg("audit.test.", nil, "a-web-prod.audit.test. 60 IN A 192.0.2.1")); r.Rcode != dns.RcodeSuccess {
+	if r := exchange(t, "udp", addr, updateMsg("audit.test.", nil, "a-web-prod.audit.test. 60 IN A 192.0.2.1", "a-web-prod.audit.test. 60 IN AAAA 2001:db8::1")); r.Rcode != dns.RcodeSuccess {
 		t.Fatal(dns.RcodeToString[r.Rcode])
 	}
 	var rrs []string
@@ -30,7 +30,7 @@ func TestAuditLine(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		`update of audit.test. from 127.0.0.1 key -: serial 1->2: +a-web-prod A 192.0.2.1`,
+		`update of audit.test. from 127.0.0.1 key -: serial 1->2: +a-web-prod A 192.0.2.1 +a-web-prod AAAA 2001:db8::1`,
 		`serial 2->3: +t0 TXT "x"`,
 		`(and 2 more)`,
 	} {

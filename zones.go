@@ -104,7 +104,7 @@ func (d *DynDNS) expired(rrs []dns.RR, v *zone.Version) {
 	origin := v.Origin()
 	for _, rr := range rrs {
 		log.Infof("zone %s: lease of %s %s %s ran out, deleted at serial %d", origin, rr.Header().Name,
-			dns.TypeToString[rr.Header().Rrtype], rdata(rr), v.Serial())
+			dns.TypeToString[rr.Header().Rrtype], appendRdata(nil, rr), v.Serial())
 	}
 	expirations.WithLabelValues(origin).Add(float64(len(rrs)))
 	d.observe(origin, v)
