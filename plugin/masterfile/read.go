@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dyndns/dyndns/plugin/dnsname"
 	"github.com/miekg/dns"
 )
 
@@ -33,7 +34,7 @@ func ReadAnnotated(path, origin string, fn func(rr dns.RR, comment string) error
 	zp.SetIncludeAllowed(false)
 	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
 		line := lc.line()
-		if name := rr.Header().Name; !dns.IsSubDomain(origin, name) {
+		if name := rr.Header().Name; !dnsname.Within(name, origin) {
 			return fmt.Errorf("%s:%d: owner %s is outside zone %s", path, line, name, origin)
 		}
 		comment := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(zp.Comment()), ";"))

@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/miekg/dns"
-
+	"github.com/dyndns/dyndns/plugin/dnsname"
 	"github.com/dyndns/dyndns/plugin/journal"
+	"github.com/miekg/dns"
 )
 
 // Write writes the records produced by walk as an RFC 1035 master file at path, atomically: temp file in the same directory, write with a header comment ($ORIGIN and a "written by dyndns at serial N" comment), fsync, rename over path, fsync the directory. walk calls emit for each RR in order (SOA first).
@@ -100,7 +100,7 @@ func (e *emitter) emit(rr dns.RR) error {
 		return errors.New("nil RR")
 	}
 	h := rr.Header()
-	if !dns.IsSubDomain(e.origin, h.Name) {
+	if !dnsname.Within(h.Name, e.origin) {
 		return fmt.Errorf("owner %s is outside zone %s", h.Name, e.origin)
 	}
 	soa, isSOA := rr.(*dns.SOA)

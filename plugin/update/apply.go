@@ -3,6 +3,7 @@ package update
 import (
 	"strings"
 
+	"github.com/dyndns/dyndns/plugin/dnsname"
 	"github.com/dyndns/dyndns/plugin/serial"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
@@ -90,7 +91,7 @@ func setLeases(t *zone.Txn, updates []dns.RR, o Options) {
 func prescan(origin string, updates []dns.RR) error {
 	for _, rr := range updates {
 		h := rr.Header()
-		if !dns.IsSubDomain(origin, h.Name) {
+		if !dnsname.Within(h.Name, origin) {
 			return fail(dns.RcodeNotZone, "%s is outside zone %s", h.Name, origin)
 		}
 		switch h.Class {

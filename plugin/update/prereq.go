@@ -3,6 +3,7 @@ package update
 import (
 	"strings"
 
+	"github.com/dyndns/dyndns/plugin/dnsname"
 	"github.com/dyndns/dyndns/plugin/zone"
 	"github.com/miekg/dns"
 )
@@ -22,7 +23,7 @@ func prerequisites(t *zone.Txn, prereqs []dns.RR) error {
 		if h.Ttl != 0 {
 			return fail(dns.RcodeFormatError, "prerequisite %s has TTL %d", h.Name, h.Ttl)
 		}
-		if !dns.IsSubDomain(t.Origin(), name) {
+		if !dnsname.Within(name, t.Origin()) {
 			return fail(dns.RcodeNotZone, "prerequisite %s is outside zone %s", h.Name, t.Origin())
 		}
 		n := t.Node(name)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dyndns/dyndns/plugin/dnsname"
 	"github.com/miekg/dns"
 )
 
@@ -71,7 +72,7 @@ func (l *Loader) Add(rr dns.RR) error {
 		return err
 	}
 	h.Name = name
-	if !dns.IsSubDomain(l.t.origin, name) {
+	if !dnsname.Within(name, l.t.origin) {
 		return fmt.Errorf("%s is outside zone %s", name, l.t.origin)
 	}
 	if h.Rrtype == dns.TypeSOA && name != l.t.origin {
@@ -275,7 +276,7 @@ func Apex(origin, nameserver string, addrs []netip.Addr) []dns.RR {
 		Ns:  nameserver,
 	}
 	rrs := []dns.RR{soa, ns}
-	if !inZone(nameserver, origin) {
+	if !dnsname.Within(nameserver, origin) {
 		return rrs
 	}
 	for _, a := range addrs {

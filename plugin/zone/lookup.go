@@ -3,6 +3,7 @@ package zone
 import (
 	"strings"
 
+	"github.com/dyndns/dyndns/plugin/dnsname"
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/miekg/dns"
 )
@@ -75,7 +76,7 @@ func (v *Version) LookupShaped(m *dns.Msg, qname string, qtype uint16, a Answers
 		if cname := node.RRset(dns.TypeCNAME); cname != nil && qtype != dns.TypeCNAME && qtype != dns.TypeANY {
 			m.Answer = appendSet(m.Answer, cname, order, owner)
 			target := strings.ToLower(cname.RRs[0].(*dns.CNAME).Target)
-			if hop+1 >= maxChain || !inZone(target, v.origin) {
+			if hop+1 >= maxChain || !dnsname.Within(target, v.origin) {
 				return
 			}
 			qname = target
@@ -148,7 +149,7 @@ func (v *Version) referral(m *dns.Msg, cut *Node) {
 	m.Ns = append(m.Ns, ns.RRs...)
 	for _, rr := range ns.RRs {
 		target := strings.ToLower(rr.(*dns.NS).Ns)
-		if !inZone(target, v.origin) {
+		if !dnsname.Within(target, v.origin) {
 			continue
 		}
 		if n := v.Node(target); n != nil {
@@ -174,14 +175,4 @@ func appendSet(dst []dns.RR, s *RRset, order rotate.Order, owner string) []dns.R
 		}
 	}
 	return dst
-}
-
-// inZone reports whether name (lower case) is at or below origin. Unlike
-// dns.IsSubDomain it does not allocate, which matters on the query path.
-func inZone(name, origin string) bool {
-	if strings.IndexByte(name, '\\') >= 0 {
-		return dns.IsSubDomain(origin, name) // an escaped dot is no label boundary
-	}
-	return name == origin || origin == "." ||
-		(strings.HasSuffix(name, origin) && name[len(name)-len(origin)-1] == '.')
 }
