@@ -81,7 +81,7 @@ func (l *Loader) Add(rr dns.RR) error {
 	node := l.t.Node(name)
 	has := l.kinds[name]
 	if node != nil {
-		for _, s := range node.own {
+		for _, s := range node.ownSets() {
 			has |= kindOf(s.Type())
 		}
 	}
@@ -97,7 +97,7 @@ func (l *Loader) Add(rr dns.RR) error {
 		}
 		var base *RRset
 		if node != nil {
-			base = findSet(node.own, h.Rrtype)
+			base = findSet(node.ownSets(), h.Rrtype)
 		}
 		i = len(l.loads)
 		l.loads = append(l.loads, loading{key: sk, base: base})

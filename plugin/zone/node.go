@@ -9,15 +9,16 @@ import "github.com/miekg/dns"
 // below it do (children > 0), which is what answers (NODATA, wildcards) and
 // prerequisites ("not in use") need to know.
 //
-// A node is 64 bytes and, for a name owning one set, one allocation: most
-// names are hosts, which own one set and derive nothing, so own is then
-// the node's own array one, and what a service name needs is behind svc.
+// A node is 48 bytes and, for a name owning at most one set, one
+// allocation: most names are hosts, which own one set and derive nothing,
+// so a node keeps one set in place, more behind a pointer, and what a
+// service name needs behind svc.
 type Node struct {
 	name     string
-	own      []*RRset // explicit data, as added by zone files and UPDATEs
-	children int      // names directly below this one
-	svc      *service // nil: nothing derived here, own is what is served
-	one      [1]*RRset
+	one      [1]*RRset // the explicit set, when there is exactly one
+	many     *[]*RRset // the explicit sets, when there are two or more
+	children int       // names directly below this one
+	svc      *service  // nil: nothing derived here, own is what is served
 }
 
 // service is what a name holding derived records serves. It is immutable: a
@@ -40,7 +41,7 @@ func (n *Node) Sets() []*RRset {
 	if n.svc != nil {
 		return n.svc.sets
 	}
-	return n.own
+	return n.ownSets()
 }
 
 // RRset returns the served RRset of type t, or nil.
@@ -48,7 +49,7 @@ func (n *Node) RRset(t uint16) *RRset { return findSet(n.Sets(), t) }
 
 // Own returns the explicit records of type t (derived records excluded).
 func (n *Node) Own(t uint16) []dns.RR {
-	if s := findSet(n.own, t); s != nil {
+	if s := findSet(n.ownSets(), t); s != nil {
 		return s.RRs
 	}
 	return nil
@@ -64,7 +65,18 @@ func (n *Node) Derived() []*RRset {
 }
 
 // OwnSets returns the explicit RRsets, sorted by type.
-func (n *Node) OwnSets() []*RRset { return n.own }
+func (n *Node) OwnSets() []*RRset { return n.ownSets() }
+
+// ownSets returns the explicit RRsets, sorted by type (nil: none).
+func (n *Node) ownSets() []*RRset {
+	switch {
+	case n.many != nil:
+		return *n.many
+	case n.one[0] != nil:
+		return n.one[:]
+	}
+	return nil
+}
 
 // InUse reports whether the name owns any record (RFC 2136 §2.4.4): an empty
 // non-terminal is not in use.
@@ -73,22 +85,24 @@ func (n *Node) InUse() bool { return n != nil && len(n.Sets()) > 0 }
 // clone returns a shallow copy for a transaction to change.
 func (n *Node) clone() *Node {
 	c := *n
-	if len(n.own) == 1 && &n.own[0] == &n.one[0] {
-		c.own = c.one[:]
-	}
 	return &c
 }
 
 // setOwn stores s (nil: none) as the explicit set of type t of n, a node
 // the transaction may change.
 func (n *Node) setOwn(t uint16, s *RRset) {
-	if s != nil && (len(n.own) == 0 || len(n.own) == 1 && n.own[0].Type() == t) {
-		n.one[0], n.own = s, n.one[:]
+	if s != nil && n.many == nil && (n.one[0] == nil || n.one[0].Type() == t) {
+		n.one[0] = s
 		return
 	}
-	n.own, n.one[0] = withRRset(n.own, t, s), nil
-	if len(n.own) == 1 {
-		n.one[0], n.own = n.own[0], n.one[:]
+	sets := withRRset(n.ownSets(), t, s)
+	n.one[0], n.many = nil, nil
+	switch len(sets) {
+	case 0:
+	case 1:
+		n.one[0] = sets[0]
+	default:
+		n.many = &sets
 	}
 }
 
@@ -106,14 +120,15 @@ func (n *Node) serve(derived []*RRset) {
 		n.svc = nil
 		return
 	}
-	if findSet(n.own, dns.TypeCNAME) != nil {
-		n.svc = &service{derived: derived, sets: n.own}
+	own := n.ownSets()
+	if findSet(own, dns.TypeCNAME) != nil {
+		n.svc = &service{derived: derived, sets: own}
 		return
 	}
-	sets := n.own
+	sets := own
 	var held []*[2]*RRset
 	for _, d := range derived {
-		o := findSet(n.own, d.Type())
+		o := findSet(own, d.Type())
 		if o == nil {
 			sets = withRRset(sets, d.Type(), d) // the derived set itself: its rotation goes on
 			continue
@@ -147,7 +162,7 @@ func (n *Node) serve(derived []*RRset) {
 		for _, rr := range extra {
 			merged = append(merged, withTTL(rr, ttl))
 		}
-		sets = withRRset(sets, d.Type(), &RRset{RRs: merged, ext: &largeSet{from: &[2]*RRset{o, d}}})
+		sets = withRRset(sets, d.Type(), &RRset{RRs: merged, typ: d.Type(), ext: &largeSet{from: &[2]*RRset{o, d}}})
 	}
 	n.svc = &service{derived: derived, sets: sets, held: held}
 }

@@ -20,6 +20,7 @@ type RRset struct {
 	RRs []dns.RR
 	// Next is the rotation counter shared by every answer of this RRset.
 	Next  atomic.Uint32
+	typ   uint16    // the records' type: kept, since every lookup asks it
 	mixed bool      // some record's TTL is not the set's
 	size  int       // wire size of RRs, uncompressed
 	ext   *largeSet // nil for a small explicit set
@@ -68,7 +69,7 @@ var derivedSets atomic.Uint64
 // newDerived returns a derived set; prev (nil: none) is the set it
 // replaces and added what it adds to it (nil grew: not a growth of prev).
 func newDerived(parts *chunked, ttls []ttlCount, prev *RRset, added []dns.RR, grew bool) *RRset {
-	s := &RRset{ext: &largeSet{parts: parts, ttls: ttls, id: derivedSets.Add(1)}}
+	s := &RRset{typ: parts.At(0).Header().Rrtype, ext: &largeSet{parts: parts, ttls: ttls, id: derivedSets.Add(1)}}
 	if prev != nil && grew {
 		s.ext.grew = &growth{from: prev.more().id, added: added}
 	}
@@ -76,7 +77,7 @@ func newDerived(parts *chunked, ttls []ttlCount, prev *RRset, added []dns.RR, gr
 }
 
 // Type is the RR type of the set.
-func (s *RRset) Type() uint16 { return s.At(0).Header().Rrtype }
+func (s *RRset) Type() uint16 { return s.typ }
 
 // TTL is the TTL of the set (the first record's; sets are kept uniform).
 func (s *RRset) TTL() uint32 { return s.At(0).Header().Ttl }
@@ -138,7 +139,7 @@ func withSet(sets []*RRset, t uint16, rrs []dns.RR) []*RRset {
 	if len(rrs) == 0 {
 		return withRRset(sets, t, nil)
 	}
-	return withRRset(sets, t, &RRset{RRs: rrs[:len(rrs):len(rrs)]})
+	return withRRset(sets, t, &RRset{RRs: rrs[:len(rrs):len(rrs)], typ: t})
 }
 
 // withRRset is withSet for an existing set (nil removes), which keeps its
@@ -177,7 +178,7 @@ func ownSet(old *RRset, rrs []dns.RR) *RRset {
 	}
 	p, q := ptrDiff(was, rrs)
 	removed, added := was[p:len(was)-q], rrs[p:len(rrs)-q]
-	s := &RRset{RRs: rrs, size: wireSize(added)}
+	s := &RRset{RRs: rrs, typ: rrs[0].Header().Rrtype, size: wireSize(added)}
 	ttl := rrs[0].Header().Ttl
 	if old != nil {
 		s.size += old.size - wireSize(removed)
@@ -241,7 +242,7 @@ func indexOf(rrs []dns.RR, rr dns.RR) int {
 // appends to a large set cost O(1) amortized.
 func (s *RRset) appended(rrs ...dns.RR) *RRset {
 	k, m := len(s.RRs), len(rrs)
-	out := &RRset{size: s.size + wireSize(rrs), mixed: s.mixed}
+	out := &RRset{typ: s.typ, size: s.size + wireSize(rrs), mixed: s.mixed}
 	for _, rr := range rrs {
 		out.mixed = out.mixed || rr.Header().Ttl != s.TTL()
 	}
@@ -275,7 +276,7 @@ func (s *RRset) appended(rrs ...dns.RR) *RRset {
 // anything else copies the set once, however many records go.
 func (s *RRset) without(drop []dns.RR) *RRset {
 	k := len(s.RRs)
-	out := &RRset{mixed: s.mixed, size: s.size}
+	out := &RRset{typ: s.typ, mixed: s.mixed, size: s.size}
 	var back *backing // the array of out's records, when it has room to grow
 	var gone []dns.RR
 	i := -1

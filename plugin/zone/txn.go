@@ -212,7 +212,7 @@ func (t *Txn) lookup(buf []byte, name string, typ uint16) ([]byte, *Node, *RRset
 	if n == nil {
 		return key, nil, nil
 	}
-	return key, n, findSet(n.own, typ)
+	return key, n, findSet(n.ownSets(), typ)
 }
 
 // touch notes the set of name and typ, as it is, among those the
@@ -265,7 +265,7 @@ func (t *Txn) derives(name string) bool {
 // removes it (and the empty non-terminals it leaves) when it holds nothing.
 func (t *Txn) put(key []byte, n *Node) {
 	apex := len(key) == 0
-	if len(n.own) == 0 && n.svc == nil && n.children == 0 && !apex {
+	if n.one[0] == nil && n.many == nil && n.svc == nil && n.children == 0 && !apex {
 		if t.tree.delete(probe(key)) {
 			t.adjustParent(n.name, key, -1)
 		}
@@ -411,7 +411,7 @@ func (t *Txn) common(i int, before, after *RRset) (p, q int) {
 // ownSet returns the explicit set of name and typ, or nil.
 func (t *Txn) ownSet(name string, typ uint16) *RRset {
 	if n := t.Node(name); n != nil {
-		return findSet(n.own, typ)
+		return findSet(n.ownSets(), typ)
 	}
 	return nil
 }
