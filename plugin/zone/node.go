@@ -78,6 +78,11 @@ func (n *Node) ownSets() []*RRset {
 	return nil
 }
 
+// empty reports whether n holds nothing and has nothing below it.
+func (n *Node) empty() bool {
+	return n.one[0] == nil && n.many == nil && n.svc == nil && n.children == 0
+}
+
 // InUse reports whether the name owns any record (RFC 2136 §2.4.4): an empty
 // non-terminal is not in use.
 func (n *Node) InUse() bool { return n != nil && len(n.Sets()) > 0 }

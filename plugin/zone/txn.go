@@ -34,7 +34,8 @@ type Txn struct {
 
 	shared []span // what each set of order shares with its set before, as last compared
 
-	made map[*Node]struct{} // parent nodes this transaction made: see adjustParent
+	made    map[*Node]struct{} // parent nodes this transaction made: see adjustParent
+	emptied []string           // keys of nodes put empty: see put and sweep
 
 	leased     map[string]dns.RR // records whose lease changed, by lease key
 	leaseOrder []string          // their keys, in the order first changed
@@ -261,18 +262,36 @@ func (t *Txn) derives(name string) bool {
 	return t.deriver != nil && len(t.deriver.Services(firstLabel(name))) > 0
 }
 
-// put stores n under key, creating the empty non-terminals above it, or
-// removes it (and the empty non-terminals it leaves) when it holds nothing.
+// put stores n under key, creating the empty non-terminals above it. A
+// node left holding nothing stays in the tree, empty, until sweep takes it
+// out at commit: an UPDATE that replaces a host's address deletes the only
+// set of a name and adds another, which would otherwise take the name out
+// of the tree and put it back (copying its node's keys twice and its parent
+// twice). An empty node answers as no node does: no sets, not in use.
 func (t *Txn) put(key []byte, n *Node) {
 	apex := len(key) == 0
-	if n.one[0] == nil && n.many == nil && n.svc == nil && n.children == 0 && !apex {
-		if t.tree.delete(probe(key)) {
-			t.adjustParent(n.name, key, -1)
+	if n.empty() && !apex {
+		if _, ok := t.tree.get(probe(key)); ok {
+			t.tree.set(probe(key), n)
+			t.emptied = append(t.emptied, string(key))
 		}
 		return
 	}
 	if !t.tree.set(probe(key), n) && !apex {
 		t.adjustParent(n.name, key, +1)
+	}
+}
+
+// sweep takes out of the tree the nodes left empty, and the empty
+// non-terminals above them that they leave.
+func (t *Txn) sweep() {
+	for len(t.emptied) > 0 {
+		key := t.emptied[len(t.emptied)-1]
+		t.emptied = t.emptied[:len(t.emptied)-1]
+		if n, ok := t.tree.get(key); ok && n.empty() {
+			t.tree.delete(key)
+			t.adjustParent(n.name, []byte(key), -1) // may empty the parent: noted again
+		}
 	}
 }
 
@@ -432,6 +451,7 @@ func (t *Txn) BumpSerial() {
 // new version.
 func (t *Txn) commit(seq uint64) *Version {
 	t.derive()
+	t.sweep()
 	v := &Version{
 		origin:  t.origin,
 		tree:    t.tree.frozen(),

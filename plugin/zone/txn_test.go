@@ -97,6 +97,53 @@ func TestEmptyNonTerminalsFollowData(t *testing.T) {
 	}
 }
 
+// A name whose only set is deleted and another added in one transaction
+// (the usual renumbering UPDATE) is not in use in between, and a published
+// version never holds a node with nothing in or below it.
+func TestEmptiedNamesLeaveAtCommit(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	h := "cyberdyne-web-sfo-prod.example.org."
+	names := z.Current().Names()
+	_, _, err := z.Update(func(tx *Txn) error {
+		tx.Set(h, dns.TypeA, nil)
+		if tx.Node(h).InUse() {
+			t.Error("a name without records is in use")
+		}
+		tx.Set(h, dns.TypeAAAA, []dns.RR{mustRR(t, h+" 60 IN AAAA 2001:db8::5")})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := z.Current().Names(); got != names {
+		t.Errorf("%d names after a renumbering, want %d", got, names)
+	}
+	for _, step := range []func(tx *Txn){
+		func(tx *Txn) { tx.Set(h, dns.TypeAAAA, nil) },
+		func(tx *Txn) { tx.Set("a.b.c.example.org.", dns.TypeTXT, nil) },
+		func(tx *Txn) { // emptied, then a name below it: it stays, as an empty non-terminal
+			tx.Set("www.example.org.", dns.TypeA, nil)
+			tx.Set("x.www.example.org.", dns.TypeA, []dns.RR{mustRR(t, "x.www.example.org. 60 IN A 192.0.2.9")})
+		},
+	} {
+		if _, _, err := z.Update(func(tx *Txn) error { step(tx); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		z.Current().Walk(func(n *Node) bool {
+			if n.empty() && n.Name() != "example.org." {
+				t.Errorf("%s is in the version with nothing in or below it", n.Name())
+			}
+			return true
+		})
+	}
+	if z.Current().Node(h) != nil || z.Current().Node("c.example.org.") != nil {
+		t.Error("a deleted name or its empty parents are still there")
+	}
+	if n := z.Current().Node("www.example.org."); n == nil || n.InUse() || n.children != 1 {
+		t.Errorf("www is not an empty non-terminal above x.www: %+v", n)
+	}
+}
+
 func TestChangesetReplay(t *testing.T) {
 	z := load(t, "example.org.", seedZone)
 	replica := load(t, "example.org.", seedZone)
