@@ -28,11 +28,9 @@ type Txn struct {
 	rederiving bool // derive every host from nothing (new rules, see rederive)
 	untracked  bool // a load: no changeset of records is kept (see Zone.Load)
 
-	before map[setKey]*RRset   // explicit RRsets as they were before the first change (nil: none)
-	order  []setKey            // the order in which RRsets were first changed
-	hosts  map[string]struct{} // names directly below the apex whose addresses changed
-
-	shared []span // what each set of order shares with its set before, as last compared
+	changed   []changedSet        // the explicit RRsets changed, in the order first changed
+	changedAt map[setKey]int      // their index in changed, once there are many (see touch)
+	hosts     map[string]struct{} // names directly below the apex whose addresses changed
 
 	made    map[*Node]struct{} // parent nodes this transaction made: see adjustParent
 	emptied []string           // keys of nodes put empty: see put and sweep
@@ -40,6 +38,18 @@ type Txn struct {
 	leased     map[string]dns.RR // records whose lease changed, by lease key
 	leaseOrder []string          // their keys, in the order first changed
 }
+
+// changedSet is an explicit RRset a transaction changed.
+type changedSet struct {
+	key    setKey
+	before *RRset // the set before the first change (nil: none)
+	shared span   // what the set shares with before, as last compared
+}
+
+// changedSmall is how many changed sets touch finds by a scan, before it
+// indexes them: most transactions are an UPDATE of a set or two, and a map
+// for them cost more than the scan.
+const changedSmall = 16
 
 type setKey struct {
 	name string
@@ -224,14 +234,26 @@ func (t *Txn) touch(name string, typ uint16, old *RRset) {
 		return
 	}
 	k := setKey{name, typ}
-	if _, seen := t.before[k]; !seen {
-		if t.before == nil {
-			t.before = map[setKey]*RRset{}
+	if t.changedAt != nil {
+		if _, seen := t.changedAt[k]; seen {
+			return
 		}
-		t.before[k] = old
-		t.order = append(t.order, k)
-		t.shared = append(t.shared, span{})
+		t.changedAt[k] = len(t.changed)
+	} else {
+		for i := range t.changed {
+			if t.changed[i].key == k {
+				return
+			}
+		}
+		if len(t.changed) == changedSmall {
+			t.changedAt = make(map[setKey]int, 2*changedSmall)
+			for i, c := range t.changed {
+				t.changedAt[c.key] = i
+			}
+			t.changedAt[k] = len(t.changed)
+		}
 	}
+	t.changed = append(t.changed, changedSet{key: k, before: old})
 }
 
 // replace stores s (nil: none) as the explicit set of typ at name in place
@@ -330,8 +352,8 @@ func parentKey(key []byte) []byte {
 
 // Changed reports whether the transaction changes any explicit record.
 func (t *Txn) Changed() bool {
-	for i, k := range t.order {
-		before, after := t.before[k], t.ownSet(k.name, k.typ)
+	for i, c := range t.changed {
+		before, after := c.before, t.ownSet(c.key.name, c.key.typ)
 		p, q := t.common(i, before, after)
 		if len(setDiff(before, after, p, q, nil, true)) > 0 || len(setDiff(after, before, p, q, nil, true)) > 0 {
 			return true
@@ -350,8 +372,9 @@ func (t *Txn) Changed() bool {
 // (empty) change gives the same zone.
 func (t *Txn) Changeset() Changeset {
 	cs := Changeset{From: t.base.Serial()}
-	for i, k := range t.order { // none in an untracked transaction
-		before, after := t.before[k], t.ownSet(k.name, k.typ)
+	for i, c := range t.changed { // none in an untracked transaction
+		k := c.key
+		before, after := c.before, t.ownSet(k.name, k.typ)
 		nDel, nAdd := len(cs.Del), len(cs.Add)
 		p, q := t.common(i, before, after)
 		cs.Del = setDiff(before, after, p, q, cs.Del, false)
@@ -412,7 +435,7 @@ type span struct {
 // share at their start and end (ptrDiff), remembered while they stay the
 // same: Changed and Changeset compare each set once.
 func (t *Txn) common(i int, before, after *RRset) (p, q int) {
-	if s := t.shared[i]; s.before == before && s.after == after {
+	if s := t.changed[i].shared; s.before == before && s.after == after {
 		return s.p, s.q
 	}
 	var b, a []dns.RR
@@ -423,7 +446,7 @@ func (t *Txn) common(i int, before, after *RRset) (p, q int) {
 		a = after.RRs
 	}
 	p, q = ptrDiff(b, a)
-	t.shared[i] = span{before, after, p, q}
+	t.changed[i].shared = span{before, after, p, q}
 	return p, q
 }
 

@@ -144,6 +144,39 @@ func TestEmptiedNamesLeaveAtCommit(t *testing.T) {
 	}
 }
 
+// A transaction of many sets, some changed twice, lists each set once in
+// its changeset, in the order first changed, however many there are (a
+// scan finds the first few, an index the rest).
+func TestChangesetOfManySets(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	const n = 3 * changedSmall
+	var want []string
+	cs, _, err := z.Update(func(tx *Txn) error {
+		for round := range 2 {
+			for i := range n {
+				name := fmt.Sprintf("n%d.example.org.", i)
+				tx.Set(name, dns.TypeTXT, []dns.RR{mustRR(t, fmt.Sprintf("%s 60 IN TXT \"%d\"", name, round))})
+				if round == 1 {
+					want = append(want, fmt.Sprintf("%s\t60\tIN\tTXT\t\"1\"", name))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rr := range cs.Add {
+		if rr.Header().Rrtype == dns.TypeTXT {
+			got = append(got, rr.String())
+		}
+	}
+	if !slices.Equal(got, want) || len(cs.Del) != 0 { // new names: nothing deleted
+		t.Errorf("changeset adds %d TXT records (want %d in order) and deletes %d:\n%q", len(got), len(want), len(cs.Del), got)
+	}
+}
+
 func TestChangesetReplay(t *testing.T) {
 	z := load(t, "example.org.", seedZone)
 	replica := load(t, "example.org.", seedZone)
