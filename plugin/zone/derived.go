@@ -37,7 +37,8 @@ func (t *Txn) derive() {
 	}
 	type contribution struct{ old, now []dns.RR }
 	services := map[string]*contribution{}
-	for _, host := range slices.Sorted(mapKeys(t.hosts)) {
+	slices.Sort(t.hosts)
+	for _, host := range slices.Compact(t.hosts) {
 		var old []dns.RR
 		if n := t.base.Node(host); n != nil && !t.rederiving {
 			old = append(slices.Clip(n.Own(dns.TypeA)), n.Own(dns.TypeAAAA)...)
@@ -60,7 +61,7 @@ func (t *Txn) derive() {
 		c := services[name]
 		t.adjustService(name, c.old, c.now)
 	}
-	clear(t.hosts)
+	t.hosts = t.hosts[:0]
 	t.rederiving = false
 }
 
@@ -200,8 +201,5 @@ func (t *Txn) rederive() {
 
 // noteHost marks name, directly below the apex, for derive.
 func (t *Txn) noteHost(name string) {
-	if t.hosts == nil {
-		t.hosts = map[string]struct{}{}
-	}
-	t.hosts[name] = struct{}{}
+	t.hosts = append(t.hosts, name)
 }

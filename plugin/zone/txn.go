@@ -28,9 +28,9 @@ type Txn struct {
 	rederiving bool // derive every host from nothing (new rules, see rederive)
 	untracked  bool // a load: no changeset of records is kept (see Zone.Load)
 
-	changed   []changedSet        // the explicit RRsets changed, in the order first changed
-	changedAt map[setKey]int      // their index in changed, once there are many (see touch)
-	hosts     map[string]struct{} // names directly below the apex whose addresses changed
+	changed   []changedSet   // the explicit RRsets changed, in the order first changed
+	changedAt map[setKey]int // their index in changed, once there are many (see touch)
+	hosts     []string       // names directly below the apex whose addresses changed (repeats allowed)
 
 	made    map[*Node]struct{} // parent nodes this transaction made: see adjustParent
 	emptied []string           // keys of nodes put empty: see put and sweep
