@@ -18,7 +18,7 @@ import (
 // has none. google/btree's copy-on-write BTreeG was the next candidate, but
 // its lookups call the ordering through a closure, so a key built on the
 // stack escapes and every query allocated. Here a key costs its string and
-// a slot in a shared node: about 40 bytes beside the key's own bytes.
+// a slot in a shared node: about 30 bytes beside the key's own bytes.
 type tree[V any] struct {
 	root  *treeNode[V]
 	n     int
@@ -28,7 +28,7 @@ type tree[V any] struct {
 // treeNode is a leaf (kids nil: keys and their vals) or an inner node: for
 // i > 0, keys[i] is at or below every key under kids[i] and above every key
 // under kids[i-1]; keys[0] is never read (it keeps kids and keys aligned).
-// Every slice has room for treeMax entries, so a node is allocated once.
+// Every slice has room for treeMax entries, so a node never regrows them.
 //
 // A copy shares its original's keys until it changes them (shared): most
 // copies only change a value (a name's new node) or a child (the path to
@@ -47,9 +47,9 @@ type treeOwner struct{ _ byte }
 
 const (
 	// treeMax entries per node: a 100,000-name tree is four levels deep
-	// and a path copy costs about a kilobyte (values and children, 8 or
-	// 16 bytes each, beside shared keys). 64 made no lookup faster and
-	// copies 1.6 times as large.
+	// and a path copy costs a kilobyte or so (a node's values or children,
+	// 8 bytes each, beside the keys it shares). 64 made no lookup faster
+	// and its copies were 1.6 times as large.
 	treeMax = 32
 	// A node below treeMin entries joins a sibling when both fit in one.
 	treeMin = treeMax / 4
