@@ -133,16 +133,8 @@ func findSet(sets []*RRset, t uint16) *RRset {
 	return nil
 }
 
-// withSet returns a copy of sets with the set of type t replaced by rrs
-// (removed when rrs is empty), keeping the order by type.
-func withSet(sets []*RRset, t uint16, rrs []dns.RR) []*RRset {
-	if len(rrs) == 0 {
-		return withRRset(sets, t, nil)
-	}
-	return withRRset(sets, t, &RRset{RRs: rrs[:len(rrs):len(rrs)], typ: t})
-}
-
-// withRRset is withSet for an existing set (nil removes), which keeps its
+// withRRset returns a copy of sets with the set of type t replaced by set
+// (nil removes it), keeping the order by type. An existing set keeps its
 // rotation counter.
 func withRRset(sets []*RRset, t uint16, set *RRset) []*RRset {
 	out := make([]*RRset, 0, len(sets)+1)
