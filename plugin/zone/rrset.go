@@ -180,21 +180,29 @@ func ownSet(old *RRset, rrs []dns.RR) *RRset {
 		s.mixed = s.mixed || rr.Header().Ttl != ttl
 	}
 	if len(rrs) >= indexMin {
-		s.ext = &largeSet{}
-		if old != nil && old.more().idx != nil && 4*(len(removed)+len(added)) <= len(rrs) {
-			idx := old.ext.idx
-			for _, rr := range removed {
-				idx = idx.without(rrHash(rr), rr)
-			}
-			for _, rr := range added {
-				idx = idx.with(rrHash(rr), rr)
-			}
-			s.ext.idx = idx
-		} else {
-			s.ext.idx = buildIndex(rrs)
+		var idx *rrIndex
+		if old != nil {
+			idx = old.more().idx
 		}
+		s.ext = &largeSet{idx: reindexed(idx, rrs, removed, added)}
 	}
 	return s
+}
+
+// reindexed returns the index of rrs, a set that is the one idx indexes
+// (nil: none) less removed plus added: idx changed in O(those records) when
+// they are at most a quarter of the set, else an index built anew.
+func reindexed(idx *rrIndex, rrs, removed, added []dns.RR) *rrIndex {
+	if idx == nil || 4*(len(removed)+len(added)) > len(rrs) {
+		return buildIndex(rrs)
+	}
+	for _, rr := range removed {
+		idx = idx.without(rrHash(rr), rr)
+	}
+	for _, rr := range added {
+		idx = idx.with(rrHash(rr), rr)
+	}
+	return idx
 }
 
 // ptrDiff returns how many records a and b share at their start (p) and,
@@ -252,14 +260,7 @@ func (s *RRset) appended(rrs ...dns.RR) *RRset {
 		copy(out.ext.back.buf[k:], rrs)
 	}
 	out.RRs = out.ext.back.buf[: k+m : k+m]
-	if idx := s.more().idx; idx != nil && 4*m <= k+m {
-		for _, rr := range rrs {
-			idx = idx.with(rrHash(rr), rr)
-		}
-		out.ext.idx = idx
-	} else {
-		out.ext.idx = buildIndex(out.RRs)
-	}
+	out.ext.idx = reindexed(s.more().idx, out.RRs, nil, rrs)
 	return out
 }
 
@@ -325,15 +326,7 @@ func (s *RRset) without(drop []dns.RR) *RRset {
 	}
 	out.size -= wireSize(gone)
 	if len(out.RRs) >= indexMin {
-		out.ext = &largeSet{back: back}
-		if idx := s.more().idx; idx != nil && 4*len(gone) <= len(out.RRs) {
-			for _, rr := range gone {
-				idx = idx.without(rrHash(rr), rr)
-			}
-			out.ext.idx = idx
-		} else {
-			out.ext.idx = buildIndex(out.RRs)
-		}
+		out.ext = &largeSet{back: back, idx: reindexed(s.more().idx, out.RRs, gone, nil)}
 	}
 	return out
 }
