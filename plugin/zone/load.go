@@ -81,7 +81,7 @@ func (l *Loader) Add(rr dns.RR) error {
 	node := l.t.Node(name)
 	has := l.kinds[name]
 	if node != nil {
-		for _, s := range node.ownSets() {
+		for _, s := range node.OwnSets() {
 			has |= kindOf(s.Type())
 		}
 	}
@@ -97,7 +97,7 @@ func (l *Loader) Add(rr dns.RR) error {
 		}
 		var base *RRset
 		if node != nil {
-			base = findSet(node.ownSets(), h.Rrtype)
+			base = findSet(node.OwnSets(), h.Rrtype)
 		}
 		i = len(l.loads)
 		l.loads = append(l.loads, loading{key: sk, base: base})

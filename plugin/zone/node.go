@@ -41,7 +41,7 @@ func (n *Node) Sets() []*RRset {
 	if n.svc != nil {
 		return n.svc.sets
 	}
-	return n.ownSets()
+	return n.OwnSets()
 }
 
 // RRset returns the served RRset of type t, or nil.
@@ -49,7 +49,7 @@ func (n *Node) RRset(t uint16) *RRset { return findSet(n.Sets(), t) }
 
 // Own returns the explicit records of type t (derived records excluded).
 func (n *Node) Own(t uint16) []dns.RR {
-	if s := findSet(n.ownSets(), t); s != nil {
+	if s := findSet(n.OwnSets(), t); s != nil {
 		return s.RRs
 	}
 	return nil
@@ -64,11 +64,8 @@ func (n *Node) Derived() []*RRset {
 	return nil
 }
 
-// OwnSets returns the explicit RRsets, sorted by type.
-func (n *Node) OwnSets() []*RRset { return n.ownSets() }
-
-// ownSets returns the explicit RRsets, sorted by type (nil: none).
-func (n *Node) ownSets() []*RRset {
+// OwnSets returns the explicit RRsets, sorted by type (nil: none).
+func (n *Node) OwnSets() []*RRset {
 	switch {
 	case n.many != nil:
 		return *n.many
@@ -100,7 +97,7 @@ func (n *Node) setOwn(t uint16, s *RRset) {
 		n.one[0] = s
 		return
 	}
-	sets := withRRset(n.ownSets(), t, s)
+	sets := withRRset(n.OwnSets(), t, s)
 	n.one[0], n.many = nil, nil
 	switch len(sets) {
 	case 0:
@@ -125,7 +122,7 @@ func (n *Node) serve(derived []*RRset) {
 		n.svc = nil
 		return
 	}
-	own := n.ownSets()
+	own := n.OwnSets()
 	if findSet(own, dns.TypeCNAME) != nil {
 		n.svc = &service{derived: derived, sets: own}
 		return

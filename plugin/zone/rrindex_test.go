@@ -200,7 +200,7 @@ func checkSets(t *testing.T, v *Version) {
 	t.Helper()
 	records, bytes := 0, 0
 	v.Walk(func(n *Node) bool {
-		for _, s := range n.ownSets() {
+		for _, s := range n.OwnSets() {
 			records += len(s.RRs)
 			bytes += wireSize(s.RRs)
 			if s.size != wireSize(s.RRs) {
@@ -256,7 +256,7 @@ func countIndexed(x *rrIndex) int {
 func dumpOwn(v *Version) []string {
 	var out []string
 	v.Walk(func(n *Node) bool {
-		for _, s := range n.ownSets() {
+		for _, s := range n.OwnSets() {
 			out = append(out, strs(s.RRs, false)...)
 		}
 		return true
@@ -497,7 +497,7 @@ func ofSet(rrs []dns.RR, k setKey) []dns.RR {
 func mixedTTLs(v *Version) bool {
 	mixed := false
 	v.Walk(func(n *Node) bool {
-		for _, s := range n.ownSets() {
+		for _, s := range n.OwnSets() {
 			mixed = mixed || slices.ContainsFunc(s.RRs, func(rr dns.RR) bool { return rr.Header().Ttl != s.TTL() })
 		}
 		return !mixed

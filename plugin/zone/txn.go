@@ -223,7 +223,7 @@ func (t *Txn) lookup(buf []byte, name string, typ uint16) ([]byte, *Node, *RRset
 	if n == nil {
 		return key, nil, nil
 	}
-	return key, n, findSet(n.ownSets(), typ)
+	return key, n, findSet(n.OwnSets(), typ)
 }
 
 // touch notes the set of name and typ, as it is, among those the
@@ -453,7 +453,7 @@ func (t *Txn) common(i int, before, after *RRset) (p, q int) {
 // ownSet returns the explicit set of name and typ, or nil.
 func (t *Txn) ownSet(name string, typ uint16) *RRset {
 	if n := t.Node(name); n != nil {
-		return findSet(n.ownSets(), typ)
+		return findSet(n.OwnSets(), typ)
 	}
 	return nil
 }
