@@ -26,10 +26,7 @@ func bigZone(b *testing.B, n int) *Zone {
 			}
 		}
 		for i := range n {
-			name := fmt.Sprintf("h%d-svc%d-sfo-prod.example.org.", i, i%100)
-			rr := &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
-				A: net.IPv4(10, byte(i>>16), byte(i>>8), byte(i))}
-			if err := tx.Insert(rr); err != nil {
+			if err := tx.Insert(hostA(fmt.Sprintf("h%d-svc%d-sfo-prod.example.org.", i, i%100), i)); err != nil {
 				return err
 			}
 		}
@@ -268,13 +265,7 @@ func hostA(name string, i int) dns.RR {
 // its service derives) as a zone file is loaded, and returns the live heap
 // it added per host: the heap after a GC, less the heap before the load.
 func loadHosts(tb testing.TB, n int) (*Zone, float64) {
-	heap := func() uint64 {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.HeapAlloc
-	}
-	before := heap()
+	before := liveHeap()
 	z := New("example.org.", derive.Default())
 	if err := z.Load(func(t *Txn) error {
 		l := t.Loader()
@@ -285,10 +276,8 @@ func loadHosts(tb testing.TB, n int) (*Zone, float64) {
 			}
 		}
 		for i := range n {
-			name := fmt.Sprintf("h%d-svc%d-sfo-prod.example.org.", i, i%(n/100))
-			rr := &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60},
-				A: net.IPv4(10, byte(i>>16), byte(i>>8), byte(i))} // 16 bytes, as parsed
-			if err := l.Add(rr); err != nil {
+			// hostA's address is 16 bytes, as parsed from a zone file
+			if err := l.Add(hostA(fmt.Sprintf("h%d-svc%d-sfo-prod.example.org.", i, i%(n/100)), i)); err != nil {
 				return err
 			}
 		}
@@ -296,7 +285,15 @@ func loadHosts(tb testing.TB, n int) (*Zone, float64) {
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	return z, float64(heap()-before) / float64(n)
+	return z, float64(liveHeap()-before) / float64(n)
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 // BenchmarkHeapPerHost reports the live heap a stored host costs in a zone
