@@ -49,26 +49,25 @@ func (o Order) String() string {
 // Records is a read-only list of records: a zone's RRset, or a Slice.
 type Records interface {
 	Len() int
-	At(i int) dns.RR
-	// Flat returns the records as one slice when they are held so, and
-	// nil otherwise (then At reads them).
-	Flat() []dns.RR
+	// Segment returns records i, i+1, ... as far as they are held in one
+	// slice: at least record i, for i < Len. A list kept in pieces (a large
+	// derived set) is read a piece at a time, with no call per record.
+	Segment(i int) []dns.RR
 }
 
 // Slice is a slice of records as Records.
 type Slice []dns.RR
 
-func (s Slice) Len() int        { return len(s) }
-func (s Slice) At(i int) dns.RR { return s[i] }
-func (s Slice) Flat() []dns.RR  { return s }
+func (s Slice) Len() int               { return len(s) }
+func (s Slice) Segment(i int) []dns.RR { return s[i:] }
 
 // appendRange appends rrs[from:to].
 func appendRange(dst []dns.RR, rrs Records, from, to int) []dns.RR {
-	if flat := rrs.Flat(); flat != nil {
-		return append(dst, flat[from:to]...)
-	}
-	for i := from; i < to; i++ {
-		dst = append(dst, rrs.At(i))
+	for from < to {
+		seg := rrs.Segment(from)
+		seg = seg[:min(len(seg), to-from)]
+		dst = append(dst, seg...)
+		from += len(seg)
 	}
 	return dst
 }
@@ -142,19 +141,19 @@ func (o Order) AppendWindow(dst []dns.RR, rrs Records, counter *atomic.Uint32, m
 // skipping those f takes out.
 func appendRing(dst []dns.RR, rrs Records, start, limit int, f Filter) []dns.RR {
 	n, taken := rrs.Len(), 0
-	flat := rrs.Flat() // most sets: no call per record
-	for i := 0; i < n && taken < limit; i++ {
-		var rr dns.RR
-		if flat != nil {
-			rr = flat[(start+i)%n]
-		} else {
-			rr = rrs.At((start + i) % n)
+	for i := 0; i < n && taken < limit; {
+		seg := rrs.Segment((start + i) % n)
+		seg = seg[:min(len(seg), n-i)]
+		i += len(seg)
+		for _, rr := range seg {
+			if f != nil && f.Out(rr) {
+				continue
+			}
+			dst = append(dst, rr)
+			if taken++; taken == limit {
+				break
+			}
 		}
-		if f != nil && f.Out(rr) {
-			continue
-		}
-		dst = append(dst, rr)
-		taken++
 	}
 	return dst
 }

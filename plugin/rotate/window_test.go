@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 
@@ -99,5 +100,54 @@ func TestWindowAllocatesNothing(t *testing.T) {
 	var recs Records = Slice(rrs)
 	if n := testing.AllocsPerRun(100, func() { dst = Cyclic.AppendWindow(dst[:0], recs, &c, 2, f) }); n != 0 {
 		t.Errorf("%v allocations per answer", n)
+	}
+}
+
+// pieces holds records in slices of at most size, as a large derived set
+// does, so that answers read them a segment at a time.
+type pieces struct {
+	rrs  []dns.RR
+	size int
+}
+
+func (p pieces) Len() int { return len(p.rrs) }
+func (p pieces) Segment(i int) []dns.RR {
+	end := min((i/p.size+1)*p.size, len(p.rrs))
+	return p.rrs[i:end]
+}
+
+// TestSegmentsAnswerAsASlice: records held in pieces give the answers the
+// same records in one slice give, in every order, window and filter, from
+// every starting point of the rotation.
+func TestSegmentsAnswerAsASlice(t *testing.T) {
+	var all []string
+	for i := range 23 {
+		all = append(all, fmt.Sprintf("10.0.0.%d", i+1))
+	}
+	rrs := records(t, all...)
+	everyone := downSet{}
+	for _, ip := range all {
+		everyone[ip] = true
+	}
+	for _, size := range []int{1, 3, 7, 23, 50} {
+		for _, o := range []Order{Cyclic, Fixed} {
+			for _, max := range []int{0, 1, 5, 22, 23, 40} {
+				for _, f := range []Filter{nil, lastByte(4), downSet{"10.0.0.1": true, "10.0.0.2": true, "10.0.0.23": true}, everyone} {
+					var c1, c2 atomic.Uint32
+					for round := range 30 {
+						want := ips(o.AppendWindow(nil, Slice(rrs), &c1, max, f))
+						got := ips(o.AppendWindow(nil, pieces{rrs, size}, &c2, max, f))
+						if !slices.Equal(got, want) {
+							t.Fatalf("pieces of %d, %v, max %d, filter %v, round %d: %v, want %v", size, o, max, f, round, got, want)
+						}
+						want = ips(o.Append(nil, Slice(rrs), &c1))
+						got = ips(o.Append(nil, pieces{rrs, size}, &c2))
+						if !slices.Equal(got, want) {
+							t.Fatalf("pieces of %d, %v, Append, round %d: %v, want %v", size, o, round, got, want)
+						}
+					}
+				}
+			}
+		}
 	}
 }

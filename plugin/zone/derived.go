@@ -17,9 +17,9 @@ import (
 // have it (see chunked): an address enters the service when its count
 // becomes 1 and leaves at 0. The service's TTL is the lowest TTL of its
 // hosts' records, counted per TTL beside the set. The cost is O(log n) per
-// host plus the copy of the chunks of the set it changes, whatever the size
-// of the zone or the service, and no state is kept beyond the sets
-// themselves.
+// host plus the copy of the leaf of the set it changes and of the index
+// nodes above it (O(log k) of them for k members), and no state is kept
+// beyond the sets themselves.
 
 // ttlCount is how many host records of a service have one TTL.
 type ttlCount struct {

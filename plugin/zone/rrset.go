@@ -111,8 +111,14 @@ func (s *RRset) Range(fn func(dns.RR) bool) {
 	}
 }
 
-// Flat returns RRs, nil for a derived service set (rotate.Records).
-func (s *RRset) Flat() []dns.RR { return s.RRs }
+// Segment returns records i, i+1, ... as far as they are held in one
+// slice (rotate.Records): the rest of RRs, or of a derived set's piece.
+func (s *RRset) Segment(i int) []dns.RR {
+	if p := s.more().parts; p != nil {
+		return p.segment(i)
+	}
+	return s.RRs[i:]
+}
 
 // Records returns the records as a slice: RRs itself, or for a derived
 // service set a new slice (O(k): for what is not on the answer path).
