@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/dyndns/dyndns/plugin/zone"
@@ -25,9 +26,13 @@ func audit(origin, client, key string, cs zone.Changeset) {
 		log.Infof("update of %s from %s key %s: %d leases renewed, serial %d", origin, client, key, len(cs.Leases), cs.To)
 		return
 	}
-	// Built by appending, not with fmt: one line per UPDATE is on the path
-	// of every update (formatting took a tenth of the CPU of a flood).
+	// Built by appending, not with fmt, and logged as it is: one line per
+	// UPDATE is on the path of every update (formatting took a tenth of the
+	// CPU of a flood, Infof's Sprintf still half of what was left).
 	b := make([]byte, 0, 256)
+	b = append(append(append(b, "update of "...), origin...), " from "...)
+	b = append(append(append(append(b, client...), " key "...), key...), ": serial "...)
+	b = append(strconv.AppendUint(append(strconv.AppendUint(b, uint64(cs.From), 10), "->"...), uint64(cs.To), 10), ':')
 	suffix := "." + origin
 	n := 0
 	note := func(sign byte, rr dns.RR) {
@@ -51,7 +56,7 @@ func audit(origin, client, key string, cs zone.Changeset) {
 	if n > auditRecords {
 		b = fmt.Appendf(b, " (and %d more)", n-auditRecords)
 	}
-	log.Infof("update of %s from %s key %s: serial %d->%d:%s", origin, client, key, cs.From, cs.To, b)
+	log.Info(string(b))
 }
 
 // appendRdata appends rr's data in presentation format. Addresses, most of

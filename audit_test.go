@@ -30,7 +30,7 @@ func TestAuditLine(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		`update of audit.test. from 127.0.0.1 key -: serial 1->2: +a-web-prod A 192.0.2.1 +a-web-prod AAAA 2001:db8::1`,
+		"[INFO] plugin/dyndns: update of audit.test. from 127.0.0.1 key -: serial 1->2: +a-web-prod A 192.0.2.1 +a-web-prod AAAA 2001:db8::1\n",
 		`serial 2->3: +t0 TXT "x"`,
 		`(and 2 more)`,
 	} {
