@@ -34,9 +34,9 @@ type part struct {
 }
 
 const (
-	chunkSize = 128 // records per leaf when a list is built or a leaf split
-	chunkMax  = 256 // a leaf that grows past it is split
-	chunkMin  = 16  // a leaf that shrinks below it joins the one before
+	chunkSize = 64  // records per leaf when a list is built or a leaf split
+	chunkMax  = 128 // a leaf that grows past it is split
+	chunkMin  = 8   // a leaf that shrinks below it joins the one before
 	fanout    = 64  // children of an inner node at most
 )
 
