@@ -155,3 +155,45 @@ func BenchmarkServiceHostUpdate(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSeedLeaveJoin: in a service of k hosts that each also wrote
+// their address at the service name (the seed client's pattern), one host
+// leaves (its A record and its record at web deleted) and joins again.
+// The leave copies web's explicit set once; nothing else may grow with k.
+func BenchmarkSeedLeaveJoin(b *testing.B) {
+	for _, k := range benchSetSizes {
+		b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
+			z := zone.New(origin, derive.Default())
+			_, _, err := z.Update(func(tx *zone.Txn) error {
+				l := tx.Loader()
+				for _, rr := range zone.DefaultApex(origin) {
+					if err := l.Add(rr); err != nil {
+						return err
+					}
+				}
+				for i := range k {
+					if err := l.Add(benchA("web."+origin, dns.ClassINET, 60, benchIP(i))); err != nil {
+						return err
+					}
+					if err := l.Add(benchA(fmt.Sprintf("h%d-web-prod.%s", i, origin), dns.ClassINET, 60, benchIP(i))); err != nil {
+						return err
+					}
+				}
+				l.Flush()
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				j := (i * 7919) % k
+				host := fmt.Sprintf("h%d-web-prod.%s", j, origin)
+				benchUpdate(b, z,
+					&dns.ANY{Hdr: dns.RR_Header{Name: host, Rrtype: dns.TypeA, Class: dns.ClassANY}},
+					benchA("web."+origin, dns.ClassNONE, 0, benchIP(j)))
+				benchUpdate(b, z, benchA(host, dns.ClassINET, 60, benchIP(j)), benchA("web."+origin, dns.ClassINET, 60, benchIP(j)))
+			}
+		})
+	}
+}

@@ -172,8 +172,9 @@ func (n *Node) serve(derived []*RRset) {
 // stillHeld reports whether every record of d is known to be among the
 // records of o, from what the node knew before this change: o holds at
 // least the records of the explicit set it checked then (it shares that
-// set's array, which only ever grows at its end), and d is the derived set
-// it checked then, or follows from it by additions that o holds. Anything
+// set's array, which only ever grows at its end), or is that set less some
+// records d does not hold (a member left); and d is the derived set it
+// checked then, or follows from it by additions that o holds. Anything
 // else is checked in full.
 func (n *Node) stillHeld(o, d *RRset) bool {
 	if n.svc == nil {
@@ -185,7 +186,15 @@ func (n *Node) stillHeld(o, d *RRset) bool {
 			continue
 		}
 		if o != po && !(len(o.RRs) >= len(po.RRs) && &o.RRs[0] == &po.RRs[0]) {
-			return false
+			c := o.more().cut
+			if c == nil || po.ext == nil || c.from != po.ext.id {
+				return false
+			}
+			for _, rr := range c.gone {
+				if d.more().parts.Hosts(ipOf(rr)) > 0 {
+					return false
+				}
+			}
 		}
 		if d == pd {
 			return true

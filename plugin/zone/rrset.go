@@ -33,10 +33,13 @@ type largeSet struct {
 	idx  *rrIndex // the records by data
 	back *backing // the array RRs is a prefix of, when appends may go in place
 
+	cut *cut // a large explicit set: how it follows from the one before it
+
 	parts *chunked   // a derived set's records
 	ttls  []ttlCount // a derived set's host records per TTL
-	id    uint64     // a derived set: its identity, for the growth of the next one
 	grew  *growth    // a derived set: how it follows from the one before it
+
+	id uint64 // a large or derived set: its identity, for the cut or growth of the next one
 
 	from *[2]*RRset // the explicit and derived sets a served set merges
 }
@@ -63,13 +66,22 @@ type growth struct {
 	added []dns.RR
 }
 
-// derivedSets numbers derived sets (largeSet.id).
-var derivedSets atomic.Uint64
+// cut says how a large explicit set follows from the one it replaced (the
+// set with id from): that set less gone. Like growth, it lets a service
+// name whose explicit records held every member check only what changed
+// when a member leaves (see Node.stillHeld).
+type cut struct {
+	from uint64
+	gone []dns.RR
+}
+
+// largeSets numbers large and derived sets (largeSet.id).
+var largeSets atomic.Uint64
 
 // newDerived returns a derived set; prev (nil: none) is the set it
 // replaces and added what it adds to it (nil grew: not a growth of prev).
 func newDerived(parts *chunked, ttls []ttlCount, prev *RRset, added []dns.RR, grew bool) *RRset {
-	s := &RRset{typ: parts.At(0).Header().Rrtype, ext: &largeSet{parts: parts, ttls: ttls, id: derivedSets.Add(1)}}
+	s := &RRset{typ: parts.At(0).Header().Rrtype, ext: &largeSet{parts: parts, ttls: ttls, id: largeSets.Add(1)}}
 	if prev != nil && grew {
 		s.ext.grew = &growth{from: prev.more().id, added: added}
 	}
@@ -190,7 +202,7 @@ func ownSet(old *RRset, rrs []dns.RR) *RRset {
 		if old != nil {
 			idx = old.more().idx
 		}
-		s.ext = &largeSet{idx: reindexed(idx, rrs, removed, added)}
+		s.ext = &largeSet{idx: reindexed(idx, rrs, removed, added), id: largeSets.Add(1)}
 	}
 	return s
 }
@@ -257,10 +269,10 @@ func (s *RRset) appended(rrs ...dns.RR) *RRset {
 		out.RRs = slices.Clip(append(s.RRs[:k:k], rrs...))
 		return out
 	case s.more().back.claim(k, m):
-		out.ext = &largeSet{back: s.ext.back}
+		out.ext = &largeSet{back: s.ext.back, id: largeSets.Add(1)}
 		copy(out.ext.back.buf[k:], rrs)
 	default:
-		out.ext = &largeSet{back: &backing{buf: roomFor(k + m)}}
+		out.ext = &largeSet{back: &backing{buf: roomFor(k + m)}, id: largeSets.Add(1)}
 		out.ext.back.used.Store(int64(k + m))
 		copy(out.ext.back.buf, s.RRs)
 		copy(out.ext.back.buf[k:], rrs)
@@ -332,7 +344,10 @@ func (s *RRset) without(drop []dns.RR) *RRset {
 	}
 	out.size -= wireSize(gone)
 	if len(out.RRs) >= indexMin {
-		out.ext = &largeSet{back: back, idx: reindexed(s.more().idx, out.RRs, gone, nil)}
+		out.ext = &largeSet{back: back, idx: reindexed(s.more().idx, out.RRs, gone, nil), id: largeSets.Add(1)}
+		if s.ext != nil {
+			out.ext.cut = &cut{from: s.ext.id, gone: gone}
+		}
 	}
 	return out
 }

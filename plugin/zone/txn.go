@@ -32,8 +32,9 @@ type Txn struct {
 	changedAt map[setKey]int // their index in changed, once there are many (see touch)
 	hosts     []string       // names directly below the apex whose addresses changed (repeats allowed)
 
-	made    map[*Node]struct{} // parent nodes this transaction made: see adjustParent
-	emptied []string           // keys of nodes put empty: see put and sweep
+	made     map[*Node]struct{} // parent nodes this transaction made: see adjustParent
+	emptied  []string           // keys of nodes put empty: see put and sweep
+	unserved []string           // keys of names with derived data whose explicit sets changed: see replace
 
 	leased     map[string]dns.RR // records whose lease changed, by lease key
 	leaseOrder []string          // their keys, in the order first changed
@@ -268,7 +269,14 @@ func (t *Txn) replace(key []byte, n *Node, name string, typ uint16, old, s *RRse
 	t.records += s.setLen() - old.setLen()
 	t.bytes += s.wire() - old.wire()
 	n.setOwn(typ, s)
-	n.serve(n.Derived())
+	if n.svc != nil {
+		// What a service name serves is merged at commit, once its derived
+		// sets follow the hosts this transaction changed: merged now, a
+		// member that leaves (its record at the service deleted, its
+		// address still derived) would make the service check and copy
+		// every member twice.
+		t.unserved = append(t.unserved, string(key))
+	}
 	t.put(key, n)
 	if (typ == dns.TypeA || typ == dns.TypeAAAA) && parentName(name) == t.origin && name != t.origin &&
 		(max(s.setLen(), old.setLen()) < indexMin || t.derives(name)) {
@@ -302,6 +310,21 @@ func (t *Txn) put(key []byte, n *Node) {
 	if !t.tree.set(probe(key), n) && !apex {
 		t.adjustParent(n.name, key, +1)
 	}
+}
+
+// serveChanged merges again the served sets of the names whose explicit
+// sets changed while they had derived data (see replace). derive has
+// merged those whose services it adjusted already; for them this finds the
+// same sets and keeps them.
+func (t *Txn) serveChanged() {
+	for _, key := range t.unserved {
+		if n, _ := t.tree.get(key); n != nil {
+			n = n.clone()
+			n.serve(n.Derived())
+			t.put([]byte(key), n)
+		}
+	}
+	t.unserved = t.unserved[:0]
 }
 
 // sweep takes out of the tree the nodes left empty, and the empty
@@ -474,6 +497,7 @@ func (t *Txn) BumpSerial() {
 // new version.
 func (t *Txn) commit(seq uint64) *Version {
 	t.derive()
+	t.serveChanged()
 	t.sweep()
 	v := &Version{
 		origin:  t.origin,
