@@ -25,28 +25,34 @@ func benchA(name string, class uint16, ttl uint32, ip net.IP) *dns.A {
 // benchZone builds a zone whose name web holds k explicit A records, and
 // hosts h0-web-prod … h(hosts-1)-web-prod that derive web.
 func benchZone(b *testing.B, k, hosts int) *zone.Zone {
+	return loadedZone(b, func(add func(dns.RR)) {
+		for i := range k {
+			add(benchA("web."+origin, dns.ClassINET, 60, benchIP(i)))
+		}
+		for i := range hosts {
+			add(benchA(fmt.Sprintf("h%d-web-prod.%s", i, origin), dns.ClassINET, 60, net.IPv4(172, 16, 0, byte(i)).To4()))
+		}
+	})
+}
+
+// loadedZone builds a zone of the default apex and the records fill adds.
+func loadedZone(b *testing.B, fill func(add func(dns.RR))) *zone.Zone {
 	b.Helper()
 	z := zone.New(origin, derive.Default())
 	_, _, err := z.Update(func(tx *zone.Txn) error {
 		l := tx.Loader()
+		var err error
+		add := func(rr dns.RR) {
+			if err == nil {
+				err = l.Add(rr)
+			}
+		}
 		for _, rr := range zone.DefaultApex(origin) {
-			if err := l.Add(rr); err != nil {
-				return err
-			}
+			add(rr)
 		}
-		for i := range k {
-			if err := l.Add(benchA("web."+origin, dns.ClassINET, 60, benchIP(i))); err != nil {
-				return err
-			}
-		}
-		for i := range hosts {
-			name := fmt.Sprintf("h%d-web-prod.%s", i, origin)
-			if err := l.Add(benchA(name, dns.ClassINET, 60, net.IPv4(172, 16, 0, byte(i)).To4())); err != nil {
-				return err
-			}
-		}
+		fill(add)
 		l.Flush()
-		return nil
+		return err
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -163,28 +169,12 @@ func BenchmarkServiceHostUpdate(b *testing.B) {
 func BenchmarkSeedLeaveJoin(b *testing.B) {
 	for _, k := range benchSetSizes {
 		b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
-			z := zone.New(origin, derive.Default())
-			_, _, err := z.Update(func(tx *zone.Txn) error {
-				l := tx.Loader()
-				for _, rr := range zone.DefaultApex(origin) {
-					if err := l.Add(rr); err != nil {
-						return err
-					}
-				}
+			z := loadedZone(b, func(add func(dns.RR)) {
 				for i := range k {
-					if err := l.Add(benchA("web."+origin, dns.ClassINET, 60, benchIP(i))); err != nil {
-						return err
-					}
-					if err := l.Add(benchA(fmt.Sprintf("h%d-web-prod.%s", i, origin), dns.ClassINET, 60, benchIP(i))); err != nil {
-						return err
-					}
+					add(benchA("web."+origin, dns.ClassINET, 60, benchIP(i)))
+					add(benchA(fmt.Sprintf("h%d-web-prod.%s", i, origin), dns.ClassINET, 60, benchIP(i)))
 				}
-				l.Flush()
-				return nil
 			})
-			if err != nil {
-				b.Fatal(err)
-			}
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
 				j := (i * 7919) % k
