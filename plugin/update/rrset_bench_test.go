@@ -187,3 +187,26 @@ func BenchmarkSeedLeaveJoin(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJoinBesideExplicit: web holds 16 explicit records of its own (a
+// static backend, say), not its hosts' addresses, and k hosts derive it; a
+// new host joins. The name serves a union of the two sets, so a join must
+// not copy the k members.
+func BenchmarkJoinBesideExplicit(b *testing.B) {
+	for _, k := range benchSetSizes {
+		b.Run(fmt.Sprintf("members=%d", k), func(b *testing.B) {
+			z := loadedZone(b, func(add func(dns.RR)) {
+				for i := range 16 {
+					add(benchA("web."+origin, dns.ClassINET, 60, net.IPv4(192, 0, 2, byte(i)).To4()))
+				}
+				for i := range k {
+					add(benchA(fmt.Sprintf("h%d-web-prod.%s", i, origin), dns.ClassINET, 60, benchIP(i)))
+				}
+			})
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				benchUpdate(b, z, benchA(fmt.Sprintf("n%d-web-prod.%s", i, origin), dns.ClassINET, 60, benchIP(k+i)))
+			}
+		})
+	}
+}

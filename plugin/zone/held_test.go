@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -161,5 +162,60 @@ func TestMemberLeavingABigSeedServiceCostsOneCopy(t *testing.T) {
 	}
 	if n := z.Current().Node("web.example.org.").RRset(dns.TypeA).Len(); n != k {
 		t.Errorf("web serves %d records, want %d", n, k)
+	}
+}
+
+// TestJoinBesideExplicitRecordsCostsAsMuchAsWithout: a service of 50,000
+// hosts whose name also holds 16 explicit records of its own (a static
+// backend) serves the union of the two; a host joining it must cost about
+// what joining a service without explicit records costs, not a copy of
+// every member (that took 300 times as long). Both measured in one run.
+func TestJoinBesideExplicitRecordsCostsAsMuchAsWithout(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector changes what the two operations cost")
+	}
+	const k = 50_000
+	ip := func(i int) net.IP { return net.IPv4(10, byte(i>>16), byte(i>>8), byte(i)).To4() }
+	a := func(name string, addr net.IP) dns.RR {
+		return &dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: addr}
+	}
+	medianJoin := func(explicit int) time.Duration {
+		z := New("example.org.", derive.Default())
+		if _, _, err := z.Update(func(tx *Txn) error {
+			l := tx.Loader()
+			for _, rr := range DefaultApex("example.org.") {
+				l.Add(rr)
+			}
+			for i := range explicit {
+				l.Add(a("web.example.org.", net.IPv4(192, 0, 2, byte(i)).To4()))
+			}
+			for i := range k {
+				l.Add(a(fmt.Sprintf("h%d-web-prod.example.org.", i), ip(i)))
+			}
+			l.Flush()
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		runtime.GC() // the load's garbage is not the joins' cost
+		var took []time.Duration
+		for i := range 15 {
+			rr := a(fmt.Sprintf("n%d-web-prod.example.org.", i), ip(k+i))
+			start := time.Now()
+			if _, _, err := z.Update(func(tx *Txn) error { tx.AddRR(rr); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			took = append(took, time.Since(start))
+		}
+		if n := z.Current().Node("web.example.org.").RRset(dns.TypeA).Len(); n != explicit+k+15 {
+			t.Fatalf("web serves %d records, want %d", n, explicit+k+15)
+		}
+		slices.Sort(took)
+		return took[len(took)/2]
+	}
+	without, beside := medianJoin(0), medianJoin(16)
+	t.Logf("median join: %v without explicit records at web, %v beside 16", without, beside)
+	if beside > 3*without {
+		t.Errorf("a join beside 16 explicit records takes %v, %.0f times one without (%v)", beside, float64(beside)/float64(without), without)
 	}
 }

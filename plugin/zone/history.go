@@ -189,7 +189,7 @@ func missing(s, other *RRset) []dns.RR {
 	if other == nil {
 		return s.Records()
 	}
-	if other == s || (s.more().parts == nil && other.more().parts == nil && len(s.RRs) == len(other.RRs) && &s.RRs[0] == &other.RRs[0]) {
+	if other == s || (len(s.RRs) > 0 && len(s.RRs) == len(other.RRs) && &s.RRs[0] == &other.RRs[0]) {
 		return nil // the same set, or the same records: unchanged
 	}
 	in := make(map[string]bool, other.Len())

@@ -1,6 +1,10 @@
 package zone
 
-import "github.com/miekg/dns"
+import (
+	"slices"
+
+	"github.com/miekg/dns"
+)
 
 // Node is one owner name of a zone version. Nodes are immutable once
 // published; a transaction changes a name by storing a new Node.
@@ -109,14 +113,15 @@ func (n *Node) setOwn(t uint16, s *RRset) {
 }
 
 // serve recomputes the served sets from own and the given derived data
-// (the node's own, or what replaces them). An explicit
-// CNAME wins over derived addresses; explicit and derived records of one type
-// are merged without duplicates into one set whose TTL is the lowest of the
-// two (RFC 2181 §5.2 wants one TTL per RRset). When the explicit set already
-// holds every derived address at that TTL, it is served itself; a merged set
-// made from the same two sets before is kept. Otherwise each derived record
-// is looked up in the explicit set's index: O(derived records), plus one
-// copy of the explicit set when the merged set differs from it.
+// (the node's own, or what replaces them). An explicit CNAME wins over
+// derived addresses; explicit and derived records of one type are merged
+// without duplicates into one set whose TTL is the lowest of the two (RFC
+// 2181 §5.2 wants one TTL per RRset). When the explicit set already holds
+// every derived address at that TTL, it is served itself; a merged set made
+// from the same two sets before is kept. Otherwise the smaller of the two
+// is looked up in the other (O(min(k, m)·log)), and the name serves a
+// union that shares both (see union); only when the explicit TTL is below
+// the derived one are the derived records copied at that TTL.
 func (n *Node) serve(derived []*RRset) {
 	if len(derived) == 0 {
 		n.svc = nil
@@ -140,33 +145,65 @@ func (n *Node) serve(derived []*RRset) {
 			continue
 		}
 		ttl := min(o.TTL(), d.TTL())
-		var extra []dns.RR // derived records are distinct: one per address
+		var skip []int // the positions in d of the records o holds
 		if !n.stillHeld(o, d) {
-			d.Range(func(rr dns.RR) bool {
-				if !o.holds(rr) {
-					extra = append(extra, rr)
-				}
-				return true
-			})
+			skip = overlap(o, d)
 		}
-		if len(extra) == 0 {
+		allHeld := skip == nil || len(skip) == d.Len()
+		if allHeld {
 			held = append(held, &[2]*RRset{o, d})
 			if ttl == o.TTL() && !o.mixed {
 				continue // sets holds o already
 			}
 		}
-		merged := make([]dns.RR, len(o.RRs), len(o.RRs)+len(extra))
-		if copy(merged, o.RRs); ttl != o.TTL() || o.mixed {
-			for i, rr := range merged {
-				merged[i] = withTTL(rr, ttl)
+		ownAt := o.RRs
+		if ttl != o.TTL() || o.mixed {
+			ownAt = make([]dns.RR, len(o.RRs))
+			for i, rr := range o.RRs {
+				ownAt[i] = withTTL(rr, ttl)
 			}
 		}
-		for _, rr := range extra {
-			merged = append(merged, withTTL(rr, ttl))
+		merged := &RRset{typ: d.Type(), ext: &largeSet{from: &[2]*RRset{o, d}}}
+		switch {
+		case allHeld:
+			merged.RRs = ownAt
+		case ttl == d.TTL(): // the derived records are at the set's TTL: shared
+			merged.ext.union = &union{own: ownAt, d: d.ext.parts, skip: skip}
+		default:
+			merged.RRs = slices.Clip(ownAt)
+			(&union{d: d.ext.parts, skip: skip}).Range(func(rr dns.RR) bool {
+				merged.RRs = append(merged.RRs, withTTL(rr, ttl))
+				return true
+			})
 		}
-		sets = withRRset(sets, d.Type(), &RRset{RRs: merged, typ: d.Type(), ext: &largeSet{from: &[2]*RRset{o, d}}})
+		sets = withRRset(sets, d.Type(), merged)
 	}
 	n.svc = &service{derived: derived, sets: sets, held: held}
+}
+
+// overlap returns the positions in the derived set d of the records the
+// explicit set o holds, ascending (empty, not nil, when none): each record
+// of the smaller set is looked up in the other's index.
+func overlap(o, d *RRset) []int {
+	skip := []int{}
+	if len(o.RRs) < d.Len() {
+		for _, rr := range o.RRs {
+			if p, ok := d.ext.parts.rank(ipOf(rr)); ok {
+				skip = append(skip, p)
+			}
+		}
+		slices.Sort(skip)
+		return slices.Compact(skip)
+	}
+	p := 0
+	d.Range(func(rr dns.RR) bool {
+		if o.holds(rr) {
+			skip = append(skip, p)
+		}
+		p++
+		return true
+	})
+	return skip
 }
 
 // stillHeld reports whether every record of d is known to be among the

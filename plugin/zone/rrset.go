@@ -15,8 +15,9 @@ import (
 // large, derived and merged sets need besides is behind ext.
 type RRset struct {
 	// RRs are the records, except in a derived service set, whose records
-	// are in ext.parts (and RRs is nil). Readers that may meet either use
-	// Len, At, Range or Records.
+	// are in ext.parts, and in a served union of explicit and derived
+	// records (ext.union); RRs is nil then. Readers that may meet those
+	// use Len, At, Range, Segment or Records.
 	RRs []dns.RR
 	// Next is the rotation counter shared by every answer of this RRset.
 	Next  atomic.Uint32
@@ -41,7 +42,29 @@ type largeSet struct {
 
 	id uint64 // a large or derived set: its identity, for the cut or growth of the next one
 
-	from *[2]*RRset // the explicit and derived sets a served set merges
+	from  *[2]*RRset // the explicit and derived sets a served set merges
+	union *union     // a served set that merges them without a copy
+}
+
+// recordList is how a set holds its records when they are not one slice.
+type recordList interface {
+	Len() int
+	At(i int) dns.RR
+	Range(fn func(dns.RR) bool)
+	segment(i int) []dns.RR
+	all() []dns.RR
+}
+
+// list returns what holds the records of a derived or union set, nil for
+// a set that holds them in RRs.
+func (x *largeSet) list() recordList {
+	switch {
+	case x.parts != nil:
+		return x.parts
+	case x.union != nil:
+		return x.union
+	}
+	return nil
 }
 
 // small is the largeSet of a small set: nothing.
@@ -96,24 +119,24 @@ func (s *RRset) TTL() uint32 { return s.At(0).Header().Ttl }
 
 // Len is the number of records.
 func (s *RRset) Len() int {
-	if p := s.more().parts; p != nil {
-		return p.Len()
+	if l := s.more().list(); l != nil {
+		return l.Len()
 	}
 	return len(s.RRs)
 }
 
 // At returns the i-th record.
 func (s *RRset) At(i int) dns.RR {
-	if p := s.more().parts; p != nil {
-		return p.At(i)
+	if l := s.more().list(); l != nil {
+		return l.At(i)
 	}
 	return s.RRs[i]
 }
 
 // Range calls fn for every record in order until it returns false.
 func (s *RRset) Range(fn func(dns.RR) bool) {
-	if p := s.more().parts; p != nil {
-		p.Range(fn)
+	if l := s.more().list(); l != nil {
+		l.Range(fn)
 		return
 	}
 	for _, rr := range s.RRs {
@@ -126,8 +149,8 @@ func (s *RRset) Range(fn func(dns.RR) bool) {
 // Segment returns records i, i+1, ... as far as they are held in one
 // slice (rotate.Records): the rest of RRs, or of a derived set's piece.
 func (s *RRset) Segment(i int) []dns.RR {
-	if p := s.more().parts; p != nil {
-		return p.segment(i)
+	if l := s.more().list(); l != nil {
+		return l.segment(i)
 	}
 	return s.RRs[i:]
 }
@@ -135,8 +158,8 @@ func (s *RRset) Segment(i int) []dns.RR {
 // Records returns the records as a slice: RRs itself, or for a derived
 // service set a new slice (O(k): for what is not on the answer path).
 func (s *RRset) Records() []dns.RR {
-	if p := s.more().parts; p != nil {
-		return p.all()
+	if l := s.more().list(); l != nil {
+		return l.all()
 	}
 	return s.RRs
 }

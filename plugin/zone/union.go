@@ -1,0 +1,99 @@
+package zone
+
+import (
+	"bytes"
+	"slices"
+	"sort"
+
+	"github.com/miekg/dns"
+)
+
+// union is what a name serves when it has both explicit and derived
+// addresses of one type and the explicit set lacks some derived ones: the
+// explicit records, then the derived records whose addresses the explicit
+// set does not have. It shares both lists rather than copying them, so an
+// operator's few explicit records at a service name (a static backend, a
+// VIP) do not make every join copy the service's members. skip holds the
+// positions in d of the derived records the explicit set has, ascending.
+type union struct {
+	own  []dns.RR
+	d    *chunked
+	skip []int
+}
+
+// Len is the number of records.
+func (u *union) Len() int { return len(u.own) + u.d.Len() - len(u.skip) }
+
+// At returns the i-th record.
+func (u *union) At(i int) dns.RR { return u.segment(i)[0] }
+
+// segment returns records i, i+1, ... as far as one slice of own or of a
+// leaf of d holds them without a skipped record between.
+func (u *union) segment(i int) []dns.RR {
+	if i < len(u.own) {
+		return u.own[i:]
+	}
+	p := u.position(i - len(u.own))
+	seg := u.d.segment(p)
+	if k := sort.SearchInts(u.skip, p); k < len(u.skip) {
+		seg = seg[:min(len(seg), u.skip[k]-p)]
+	}
+	return seg
+}
+
+// position returns where in d the j-th derived record not skipped is.
+func (u *union) position(j int) int {
+	p := j
+	for _, s := range u.skip {
+		if s > p {
+			break
+		}
+		p++
+	}
+	return p
+}
+
+// Range calls fn for every record in order until it returns false.
+func (u *union) Range(fn func(dns.RR) bool) {
+	for _, rr := range u.own {
+		if !fn(rr) {
+			return
+		}
+	}
+	p, k := 0, 0
+	u.d.Range(func(rr dns.RR) bool {
+		at := p
+		p++
+		if k < len(u.skip) && u.skip[k] == at {
+			k++
+			return true
+		}
+		return fn(rr)
+	})
+}
+
+// all returns the records as one new slice.
+func (u *union) all() []dns.RR {
+	out := make([]dns.RR, 0, u.Len())
+	u.Range(func(rr dns.RR) bool { out = append(out, rr); return true })
+	return out
+}
+
+// rank returns the position of the record with address ip, if the list
+// has one, in O(log k).
+func (c *chunked) rank(ip []byte) (int, bool) {
+	n := c.root
+	if n == nil {
+		return 0, false
+	}
+	pos := 0
+	for n.inner() {
+		j := n.kidOf(ip)
+		if j > 0 {
+			pos += n.ends[j-1]
+		}
+		n = n.kids[j]
+	}
+	i, ok := slices.BinarySearchFunc(n.rrs, ip, func(rr dns.RR, ip []byte) int { return bytes.Compare(ipOf(rr), ip) })
+	return pos + i, ok
+}
