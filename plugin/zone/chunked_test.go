@@ -2,7 +2,6 @@ package zone
 
 import (
 	"math/rand/v2"
-	"net"
 	"runtime"
 	"slices"
 	"testing"
@@ -17,9 +16,7 @@ import (
 // version is never changed by the next.
 func TestChunkedWith(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	a := func(i int) dns.RR {
-		return &dns.A{Hdr: dns.RR_Header{Name: "web.example.org.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(10, byte(i>>16), byte(i>>8), byte(i)).To4()}
-	}
+	a := func(i int) dns.RR { return webA(i, 60) }
 	var c *chunked
 	model := map[int]int32{}
 	for round := range 3000 {
@@ -131,17 +128,9 @@ func checkParts(t *testing.T, round int, c *chunked) {
 // list: at most 1.5 times the bytes. A flat index of the leaves copied 7
 // times more at 300,000.
 func TestJoinCopiesNoMoreInABigService(t *testing.T) {
-	a := func(i int) dns.RR {
-		return &dns.A{Hdr: dns.RR_Header{Name: "web.example.org.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(10, byte(i>>16), byte(i>>8), byte(i)).To4()}
-	}
+	a := func(i int) dns.RR { return webA(i, 60) }
 	perJoin := func(k int) float64 {
-		delta := make(map[string]int32, k)
-		fresh := make([]dns.RR, k)
-		for i := range k {
-			fresh[i] = a(2 * i) // the odd addresses are free to join
-			delta[string(ipOf(fresh[i]))] = 1
-		}
-		c := (&chunked{}).with(delta, fresh)
+		c := evenAddresses(k) // the odd addresses are free to join
 		const joins = 200
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -157,4 +146,16 @@ func TestJoinCopiesNoMoreInABigService(t *testing.T) {
 	if big > 1.5*small {
 		t.Errorf("a join copies %.0f bytes at 300,000 records, %.1f times the %.0f at 20,000", big, big/small, small)
 	}
+}
+
+// evenAddresses is a chunked list of the k addresses webA(0), webA(2), ...
+// each of one host.
+func evenAddresses(k int) *chunked {
+	delta := make(map[string]int32, k)
+	fresh := make([]dns.RR, k)
+	for i := range k {
+		fresh[i] = webA(2*i, 60)
+		delta[string(ipOf(fresh[i]))] = 1
+	}
+	return (&chunked{}).with(delta, fresh)
 }

@@ -2,7 +2,6 @@ package zone
 
 import (
 	"math/rand/v2"
-	"net"
 	"slices"
 	"testing"
 
@@ -14,18 +13,10 @@ import (
 // derived lists of one leaf to many and overlaps from none to all.
 func TestUnionReadsAsOwnThenTheRest(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	a := func(i int) dns.RR {
-		return &dns.A{Hdr: dns.RR_Header{Name: "web.example.org.", Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.IPv4(10, 0, byte(i>>8), byte(i)).To4()}
-	}
+	a := func(i int) dns.RR { return webA(i, 60) }
 	for round := range 200 {
 		k := 1 + r.IntN(2000)
-		delta := map[string]int32{}
-		var fresh []dns.RR
-		for i := range k {
-			fresh = append(fresh, a(2*i))
-			delta[string(ipOf(fresh[i]))] = 1
-		}
-		d := (&chunked{}).with(delta, fresh)
+		d := evenAddresses(k)
 		var own []dns.RR
 		heldIPs := map[string]bool{}
 		for range r.IntN(40) {
