@@ -656,7 +656,7 @@ REPORT=$WORK/report.md
 		echo
 		echo "## 2. Updates joining a service of $SMALL and one of $BIG members"
 		echo
-		echo "One new host per UPDATE, dnsperf -u -c $CLIENTS -q $DEPTH, each run on a fresh server. small: a zone of $SMALL_SERVICES services of $SMALL hosts, joins round-robin over them; big: a zone of one service of $BIG hosts. \"host\": the zone has no explicit service records (dyndns derives them, BIND has none); \"seed\": each UPDATE also adds \`<service> A <ip>\`, and the zone already has the service records of every member written out. dyndns with \`directory\` (journal fsynced before the reply), BIND with its journal. \"lost\": no answer within dnsperf's 5 s."
+		echo "One new host per UPDATE, dnsperf -u -c $CLIENTS -q $DEPTH, each run on a fresh server. small: a zone of $SMALL_SERVICES services of $SMALL hosts, joins round-robin over them; big: a zone of one service of $BIG hosts. \"host\": the zone has no explicit service records (dyndns derives them, BIND has none); \"seed\": each UPDATE also adds \`<service> A <ip>\`, and the zone already has the service records of every member written out; \"static\": each UPDATE adds the host, and each service name also holds 16 records that are no member's address (dyndns serves the union). dyndns with \`directory\` (journal fsynced before the reply), BIND with its journal. \"lost\": no answer within dnsperf's 5 s."
 		echo
 		echo "| server | each UPDATE adds | updates/s, small service | updates/s, big service | **big / small** |"
 		echo "| --- | --- | ---: | ---: | ---: |"
