@@ -123,17 +123,35 @@ func (n *part) kidOf(ip []byte) int {
 
 // Hosts returns how many hosts have address ip (0: not in the list).
 func (c *chunked) Hosts(ip []byte) int32 {
-	n := c.root
-	if n == nil {
-		return 0
-	}
-	for n.inner() {
-		n = n.kids[n.kidOf(ip)]
-	}
-	if i, ok := slices.BinarySearchFunc(n.rrs, ip, func(rr dns.RR, ip []byte) int { return bytes.Compare(ipOf(rr), ip) }); ok {
-		return n.hosts[i]
+	if leaf, i, _, ok := c.find(ip); ok {
+		return leaf.hosts[i]
 	}
 	return 0
+}
+
+// rank returns the position of the record with address ip, if the list
+// has one.
+func (c *chunked) rank(ip []byte) (int, bool) {
+	_, _, pos, ok := c.find(ip)
+	return pos, ok
+}
+
+// find looks address ip up in O(log k): the leaf it belongs in, its index
+// there and its position in the list, and whether the list has it.
+func (c *chunked) find(ip []byte) (leaf *part, i, pos int, ok bool) {
+	n := c.root
+	if n == nil {
+		return nil, 0, 0, false
+	}
+	for n.inner() {
+		j := n.kidOf(ip)
+		if j > 0 {
+			pos += n.ends[j-1]
+		}
+		n = n.kids[j]
+	}
+	i, ok = slices.BinarySearchFunc(n.rrs, ip, func(rr dns.RR, ip []byte) int { return bytes.Compare(ipOf(rr), ip) })
+	return n, i, pos + i, ok
 }
 
 // with returns the list with the host counts of some addresses changed by

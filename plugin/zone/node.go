@@ -146,10 +146,11 @@ func (n *Node) serve(derived []*RRset) {
 		}
 		ttl := min(o.TTL(), d.TTL())
 		var skip []int // the positions in d of the records o holds
-		if !n.stillHeld(o, d) {
+		allHeld := n.stillHeld(o, d)
+		if !allHeld {
 			skip = overlap(o, d)
+			allHeld = len(skip) == d.Len()
 		}
-		allHeld := skip == nil || len(skip) == d.Len()
 		if allHeld {
 			held = append(held, &[2]*RRset{o, d})
 			if ttl == o.TTL() && !o.mixed {
@@ -182,10 +183,10 @@ func (n *Node) serve(derived []*RRset) {
 }
 
 // overlap returns the positions in the derived set d of the records the
-// explicit set o holds, ascending (empty, not nil, when none): each record
-// of the smaller set is looked up in the other's index.
+// explicit set o holds, ascending: each record of the smaller set is
+// looked up in the other's index.
 func overlap(o, d *RRset) []int {
-	skip := []int{}
+	var skip []int
 	if len(o.RRs) < d.Len() {
 		for _, rr := range o.RRs {
 			if p, ok := d.ext.parts.rank(ipOf(rr)); ok {

@@ -1,8 +1,6 @@
 package zone
 
 import (
-	"bytes"
-	"slices"
 	"sort"
 
 	"github.com/miekg/dns"
@@ -41,16 +39,11 @@ func (u *union) segment(i int) []dns.RR {
 	return seg
 }
 
-// position returns where in d the j-th derived record not skipped is.
+// position returns where in d the j-th derived record not skipped is, in
+// O(log skipped): before skip[m] lie skip[m]-m records not skipped, so the
+// record is past the skipped ones for which that is at most j.
 func (u *union) position(j int) int {
-	p := j
-	for _, s := range u.skip {
-		if s > p {
-			break
-		}
-		p++
-	}
-	return p
+	return j + sort.Search(len(u.skip), func(m int) bool { return u.skip[m]-m > j })
 }
 
 // Range calls fn for every record in order until it returns false.
@@ -77,23 +70,4 @@ func (u *union) all() []dns.RR {
 	out := make([]dns.RR, 0, u.Len())
 	u.Range(func(rr dns.RR) bool { out = append(out, rr); return true })
 	return out
-}
-
-// rank returns the position of the record with address ip, if the list
-// has one, in O(log k).
-func (c *chunked) rank(ip []byte) (int, bool) {
-	n := c.root
-	if n == nil {
-		return 0, false
-	}
-	pos := 0
-	for n.inner() {
-		j := n.kidOf(ip)
-		if j > 0 {
-			pos += n.ends[j-1]
-		}
-		n = n.kids[j]
-	}
-	i, ok := slices.BinarySearchFunc(n.rrs, ip, func(rr dns.RR, ip []byte) int { return bytes.Compare(ipOf(rr), ip) })
-	return pos + i, ok
 }
