@@ -128,6 +128,10 @@ func TestRunningClientWaitsForTheServer(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	startCoreDNSOn(t, port, corefile)
 	waitLookup(t, 10*time.Second, port, host, dns.TypeA, "13.37.1.1")
+	// The server answers the host as soon as it commits, which may be
+	// before the client has read the reply: a signal then would stop it
+	// before it logs the registration.
+	p.waitOutput(t, 10*time.Second, regexp.MustCompile(regexp.QuoteMeta("registered "+host)))
 
 	p.signal(t, syscall.SIGTERM)
 	code, out := p.wait(t, 10*time.Second)
