@@ -209,10 +209,8 @@ func addressState(n *zone.Node, addr netip.Addr) (ttl uint32, isHost, serves boo
 	if n == nil {
 		return 0, false, false
 	}
-	for _, rr := range n.Own(addressType(addr)) {
-		if a, ok := check.AddrOf(rr); ok && a == addr {
-			return rr.Header().Ttl, len(n.Derived()) == 0, true
-		}
+	if rr := n.OwnRecord(addressRecord(n.Name(), addr)); rr != nil {
+		return rr.Header().Ttl, len(n.Derived()) == 0, true
 	}
 	if s := n.RRset(addressType(addr)); s != nil {
 		s.Range(func(rr dns.RR) bool {
@@ -222,6 +220,15 @@ func addressState(n *zone.Node, addr netip.Addr) (ttl uint32, isHost, serves boo
 		})
 	}
 	return 0, false, serves
+}
+
+// addressRecord returns an A or AAAA record of addr at name.
+func addressRecord(name string, addr netip.Addr) dns.RR {
+	h := dns.RR_Header{Name: name, Rrtype: addressType(addr), Class: dns.ClassINET}
+	if addr.Is4() {
+		return &dns.A{Hdr: h, A: addr.AsSlice()}
+	}
+	return &dns.AAAA{Hdr: h, AAAA: addr.AsSlice()}
 }
 
 func addressType(a netip.Addr) uint16 {

@@ -86,7 +86,7 @@ func (v txnView) Types(name string) []uint16 {
 	return types
 }
 
-func (v txnView) Count(name string, typ uint16) int { return len(v.t.Own(name, typ)) }
+func (v txnView) Count(name string, typ uint16) int { return v.t.OwnLen(name, typ) }
 
 // update checks the zone section (§3.1), the limits and allow-update, then
 // applies the message to its zone. It returns the rcode, the Update Lease

@@ -151,8 +151,10 @@ func change(t *zone.Txn, rr dns.RR) (soaSet bool) {
 		if typ == dns.TypeSOA {
 			return false
 		}
-		if old := t.Own(name, typ); apex && typ == dns.TypeNS && len(old) == 1 && dns.IsDuplicate(old[0], target) {
-			return false
+		if apex && typ == dns.TypeNS {
+			if old := t.Own(name, typ); len(old) == 1 && dns.IsDuplicate(old[0], target) {
+				return false
+			}
 		}
 		t.DeleteRR(target) // found through the set's index, whatever its size
 	}

@@ -189,15 +189,24 @@ func missing(s, other *RRset) []dns.RR {
 	if other == nil {
 		return s.Records()
 	}
-	if other == s || (len(s.RRs) > 0 && len(s.RRs) == len(other.RRs) && &s.RRs[0] == &other.RRs[0]) {
+	if other == s || s.sameRecords(other) {
 		return nil // the same set, or the same records: unchanged
+	}
+	var out []dns.RR
+	if s.sorted() && other.sorted() { // versions of a service: O(what changed)
+		diffLists(s.ext.parts, other.ext.parts, func(rr dns.RR, inS bool) bool {
+			if inS {
+				out = append(out, rr)
+			}
+			return true
+		})
+		return out
 	}
 	in := make(map[string]bool, other.Len())
 	other.Range(func(rr dns.RR) bool {
 		in[rr.String()] = true
 		return true
 	})
-	var out []dns.RR
 	s.Range(func(rr dns.RR) bool {
 		if !in[rr.String()] {
 			out = append(out, rr)

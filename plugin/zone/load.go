@@ -136,7 +136,7 @@ func (l *Loader) Flush() {
 		default:
 			var kbuf [256]byte
 			key, n, cur := l.t.lookup(kbuf[:0], k.name, k.typ)
-			l.t.replace(key, n, k.name, k.typ, cur, s.base.appended(s.rrs...))
+			l.t.replace(key, n, k.name, k.typ, cur, s.base.appended(l.t.id, s.rrs...))
 		}
 	}
 	clear(l.sets)

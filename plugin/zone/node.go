@@ -51,10 +51,23 @@ func (n *Node) Sets() []*RRset {
 // RRset returns the served RRset of type t, or nil.
 func (n *Node) RRset(t uint16) *RRset { return findSet(n.Sets(), t) }
 
-// Own returns the explicit records of type t (derived records excluded).
+// Own returns the explicit records of type t (derived records excluded):
+// for a large address set, a copy of them (see RRset.Records).
 func (n *Node) Own(t uint16) []dns.RR {
 	if s := findSet(n.OwnSets(), t); s != nil {
-		return s.RRs
+		return s.Records()
+	}
+	return nil
+}
+
+// OwnRecord returns the explicit record with rr's data (dns.IsDuplicate),
+// or nil, through the set's index or order: O(1) or O(log k), not a scan.
+func (n *Node) OwnRecord(rr dns.RR) dns.RR {
+	s := findSet(n.OwnSets(), rr.Header().Rrtype)
+	for _, x := range s.candidates(rr) {
+		if dns.IsDuplicate(x, rr) {
+			return x
+		}
 	}
 	return nil
 }
@@ -157,21 +170,24 @@ func (n *Node) serve(derived []*RRset) {
 				continue // sets holds o already
 			}
 		}
-		ownAt := o.RRs
+		ownAt := o
 		if ttl != o.TTL() || o.mixed {
-			ownAt = make([]dns.RR, len(o.RRs))
-			for i, rr := range o.RRs {
-				ownAt[i] = withTTL(rr, ttl)
-			}
+			rrs := make([]dns.RR, 0, o.Len())
+			o.Range(func(rr dns.RR) bool {
+				rrs = append(rrs, withTTL(rr, ttl))
+				return true
+			})
+			ownAt = &RRset{RRs: rrs, typ: o.typ}
 		}
 		merged := &RRset{typ: d.Type(), ext: &largeSet{from: &[2]*RRset{o, d}}}
 		switch {
 		case allHeld:
-			merged.RRs = ownAt
+			merged.RRs = ownAt.RRs
+			merged.ext.parts = ownAt.more().parts
 		case ttl == d.TTL(): // the derived records are at the set's TTL: shared
 			merged.ext.union = &union{own: ownAt, d: d.ext.parts, skip: skip}
 		default:
-			merged.RRs = slices.Clip(ownAt)
+			merged.RRs = slices.Clip(ownAt.Records())
 			(&union{d: d.ext.parts, skip: skip}).Range(func(rr dns.RR) bool {
 				merged.RRs = append(merged.RRs, withTTL(rr, ttl))
 				return true
@@ -187,12 +203,13 @@ func (n *Node) serve(derived []*RRset) {
 // looked up in the other's index.
 func overlap(o, d *RRset) []int {
 	var skip []int
-	if len(o.RRs) < d.Len() {
-		for _, rr := range o.RRs {
+	if o.Len() < d.Len() {
+		o.Range(func(rr dns.RR) bool {
 			if p, ok := d.ext.parts.rank(ipOf(rr)); ok {
 				skip = append(skip, p)
 			}
-		}
+			return true
+		})
 		slices.Sort(skip)
 		return slices.Compact(skip)
 	}
@@ -210,10 +227,10 @@ func overlap(o, d *RRset) []int {
 // stillHeld reports whether every record of d is known to be among the
 // records of o, from what the node knew before this change: o holds at
 // least the records of the explicit set it checked then (it shares that
-// set's array, which only ever grows at its end), or is that set less some
-// records d does not hold (a member left); and d is the derived set it
-// checked then, or follows from it by additions that o holds. Anything
-// else is checked in full.
+// set's array, which only ever grows at its end), or follows from that set
+// by additions and cuts (see cut) of records that d does not hold or o has
+// again; and d is the derived set it checked then, or follows from it by
+// additions that o holds. Anything else is checked in full.
 func (n *Node) stillHeld(o, d *RRset) bool {
 	if n.svc == nil {
 		return false
@@ -223,13 +240,16 @@ func (n *Node) stillHeld(o, d *RRset) bool {
 		if pd.Type() != d.Type() {
 			continue
 		}
-		if o != po && !(len(o.RRs) >= len(po.RRs) && &o.RRs[0] == &po.RRs[0]) {
-			c := o.more().cut
-			if c == nil || po.ext == nil || c.from != po.ext.id {
+		if o != po && !(len(o.RRs) >= len(po.RRs) && len(po.RRs) > 0 && &o.RRs[0] == &po.RRs[0]) {
+			if po.ext == nil {
 				return false
 			}
-			for _, rr := range c.gone {
-				if d.more().parts.Hosts(ipOf(rr)) > 0 {
+			gone, ok := o.since(po.ext.id)
+			if !ok {
+				return false
+			}
+			for _, rr := range gone {
+				if d.more().parts.Hosts(ipOf(rr)) > 0 && !o.holds(rr) {
 					return false
 				}
 			}

@@ -354,6 +354,9 @@ func (s *RRset) candidates(rr dns.RR) []dns.RR {
 	if s == nil {
 		return nil
 	}
+	if s.sorted() {
+		return s.findSorted(rr)
+	}
 	if idx := s.more().idx; idx != nil {
 		return idx.leafRRs(rr)
 	}

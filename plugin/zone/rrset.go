@@ -36,7 +36,7 @@ type largeSet struct {
 
 	cut *cut // a large explicit set: how it follows from the one before it
 
-	parts *chunked   // a derived set's records
+	parts *chunked   // a derived set's records, or a large explicit address set's (see sorted.go)
 	ttls  []ttlCount // a derived set's host records per TTL
 	grew  *growth    // a derived set: how it follows from the one before it
 
@@ -90,12 +90,45 @@ type growth struct {
 }
 
 // cut says how a large explicit set follows from the one it replaced (the
-// set with id from): that set less gone. Like growth, it lets a service
-// name whose explicit records held every member check only what changed
-// when a member leaves (see Node.stillHeld).
+// set with id from): that set less gone, plus records added. Like growth,
+// it lets a service name whose explicit records held every member check
+// only what changed when a member leaves (see Node.stillHeld). The cuts of
+// one transaction are chained (prev), so a set changed many times in one
+// commit (a batch of members joining and leaving) still names the set it
+// started from; a new transaction starts a new chain, so a set keeps only
+// its own transaction's cuts alive.
 type cut struct {
 	from uint64
 	gone []dns.RR
+	prev *cut   // the cut of the set with id from, made in the same transaction
+	txn  uint64 // the transaction that made the set (Txn.id)
+}
+
+// since returns the records deleted from s since it was the set with id,
+// and whether s follows from that set by cuts and additions in one
+// transaction.
+func (s *RRset) since(id uint64) ([]dns.RR, bool) {
+	var gone []dns.RR
+	for c := s.more().cut; c != nil; c = c.prev {
+		gone = append(gone, c.gone...)
+		if c.from == id {
+			return gone, true
+		}
+	}
+	return nil, false
+}
+
+// cutFrom returns the cut of a set made from s in transaction txn by
+// deleting gone (none: by additions).
+func (s *RRset) cutFrom(txn uint64, gone []dns.RR) *cut {
+	if s.ext == nil {
+		return nil
+	}
+	c := &cut{from: s.ext.id, gone: gone, txn: txn}
+	if p := s.ext.cut; p != nil && p.txn == txn {
+		c.prev = p
+	}
+	return c
 }
 
 // largeSets numbers large and derived sets (largeSet.id).
@@ -164,6 +197,16 @@ func (s *RRset) Records() []dns.RR {
 	return s.RRs
 }
 
+// sameRecords reports whether s and o hold their records in the same
+// storage, so the same records: one sorted list, or slices that start at
+// the same slot and are as long.
+func (s *RRset) sameRecords(o *RRset) bool {
+	if s.sorted() || o.sorted() {
+		return s.sorted() && o.sorted() && s.ext.parts.root == o.ext.parts.root
+	}
+	return len(s.RRs) > 0 && len(s.RRs) == len(o.RRs) && &s.RRs[0] == &o.RRs[0]
+}
+
 // findSet returns the set of type t in sets (sorted by type), or nil.
 func findSet(sets []*RRset, t uint16) *RRset {
 	for _, s := range sets {
@@ -204,7 +247,13 @@ func ownSet(old *RRset, rrs []dns.RR) *RRset {
 	if len(rrs) == 0 {
 		return nil
 	}
+	if isAddress(rrs[0].Header().Rrtype) && len(rrs) >= indexMin {
+		return sortedSet(rrs, nil)
+	}
 	rrs = rrs[:len(rrs):len(rrs)] // appends must copy, never write into a set
+	if old.sorted() {
+		old = nil // it shares no record slots with rrs
+	}
 	var was []dns.RR
 	if old != nil {
 		was = old.RRs
@@ -278,11 +327,18 @@ func indexOf(rrs []dns.RR, rr dns.RR) int {
 	return -1
 }
 
-// appended returns s with rrs added at its end: in place when s is the
-// newest set on its array and it has room, else in a copy with room, so
-// appends to a large set cost O(1) amortized.
-func (s *RRset) appended(rrs ...dns.RR) *RRset {
+// appended returns s, changed in transaction txn, with rrs (records whose
+// data s does not hold) added at its end: in place when s is the newest set
+// on its array and it has room, else in a copy with room, so appends to a
+// large set cost O(1) amortized. A large address set is sorted instead.
+func (s *RRset) appended(txn uint64, rrs ...dns.RR) *RRset {
 	k, m := len(s.RRs), len(rrs)
+	switch {
+	case s.sorted():
+		return s.appendedSorted(txn, rrs)
+	case isAddress(s.typ) && k+m >= indexMin:
+		return sortedSet(append(slices.Clip(s.RRs), rrs...), s.cutFrom(txn, nil))
+	}
 	out := &RRset{typ: s.typ, size: s.size + wireSize(rrs), mixed: s.mixed}
 	for _, rr := range rrs {
 		out.mixed = out.mixed || rr.Header().Ttl != s.TTL()
@@ -292,10 +348,10 @@ func (s *RRset) appended(rrs ...dns.RR) *RRset {
 		out.RRs = slices.Clip(append(s.RRs[:k:k], rrs...))
 		return out
 	case s.more().back.claim(k, m):
-		out.ext = &largeSet{back: s.ext.back, id: largeSets.Add(1)}
+		out.ext = &largeSet{back: s.ext.back, id: largeSets.Add(1), cut: s.cutFrom(txn, nil)}
 		copy(out.ext.back.buf[k:], rrs)
 	default:
-		out.ext = &largeSet{back: &backing{buf: roomFor(k + m)}, id: largeSets.Add(1)}
+		out.ext = &largeSet{back: &backing{buf: roomFor(k + m)}, id: largeSets.Add(1), cut: s.cutFrom(txn, nil)}
 		out.ext.back.used.Store(int64(k + m))
 		copy(out.ext.back.buf, s.RRs)
 		copy(out.ext.back.buf[k:], rrs)
@@ -305,10 +361,14 @@ func (s *RRset) appended(rrs ...dns.RR) *RRset {
 	return out
 }
 
-// without returns s without the records drop (records of s, by identity),
-// nil when nothing is left. Dropping the last record shares s's array;
-// anything else copies the set once, however many records go.
-func (s *RRset) without(drop []dns.RR) *RRset {
+// without returns s, changed in transaction txn, without the records drop
+// (records of s, by identity), nil when nothing is left. Dropping the last
+// record shares s's array; anything else copies the set once, however many
+// records go, but for a sorted set, which copies a leaf per record.
+func (s *RRset) without(txn uint64, drop []dns.RR) *RRset {
+	if s.sorted() {
+		return s.withoutSorted(txn, drop)
+	}
 	k := len(s.RRs)
 	out := &RRset{typ: s.typ, mixed: s.mixed, size: s.size}
 	var back *backing // the array of out's records, when it has room to grow
@@ -367,10 +427,7 @@ func (s *RRset) without(drop []dns.RR) *RRset {
 	}
 	out.size -= wireSize(gone)
 	if len(out.RRs) >= indexMin {
-		out.ext = &largeSet{back: back, idx: reindexed(s.more().idx, out.RRs, gone, nil), id: largeSets.Add(1)}
-		if s.ext != nil {
-			out.ext.cut = &cut{from: s.ext.id, gone: gone}
-		}
+		out.ext = &largeSet{back: back, idx: reindexed(s.more().idx, out.RRs, gone, nil), id: largeSets.Add(1), cut: s.cutFrom(txn, gone)}
 	}
 	return out
 }
@@ -404,7 +461,7 @@ func (s *RRset) setLen() int {
 	if s == nil {
 		return 0
 	}
-	return len(s.RRs)
+	return s.Len()
 }
 
 // wire is the wire size of s (nil: none).

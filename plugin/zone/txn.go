@@ -1,6 +1,8 @@
 package zone
 
 import (
+	"sync/atomic"
+
 	"github.com/dyndns/dyndns/plugin/serial"
 
 	"github.com/miekg/dns"
@@ -16,6 +18,7 @@ type Deriver interface {
 // Txn is a writer's view of the zone: it starts from a version, reads its own
 // writes, and commits to a new version. Only the names it changes are copied.
 type Txn struct {
+	id      uint64 // names the transaction to the sets it makes (see cut)
 	base    *Version
 	origin  string
 	deriver Deriver
@@ -57,10 +60,14 @@ type setKey struct {
 	typ  uint16
 }
 
+// txns numbers transactions (Txn.id).
+var txns atomic.Uint64
+
 // newTxn starts a transaction on v. Its maps are made on first use: most
 // transactions are one small update.
 func newTxn(v *Version, d Deriver) *Txn {
 	return &Txn{
+		id:      txns.Add(1),
 		base:    v,
 		origin:  v.origin,
 		deriver: d,
@@ -98,6 +105,15 @@ func (t *Txn) Own(name string, typ uint16) []dns.RR {
 	return nil
 }
 
+// OwnLen is the number of explicit records of type typ at name, in O(1)
+// (Own copies a large address set).
+func (t *Txn) OwnLen(name string, typ uint16) int {
+	if n := t.Node(name); n != nil {
+		return findSet(n.OwnSets(), typ).setLen()
+	}
+	return 0
+}
+
 // Set replaces the explicit RRset of type typ at name with rrs (deleting it
 // when rrs is empty). name must be lower case and at or below the apex; the
 // records must have that owner and type. Set knows no RFC 2136 rules: the
@@ -133,9 +149,9 @@ func (t *Txn) AddRR(rr dns.RR) {
 		t.replace(key, n, name, typ, nil, ownSet(nil, []dns.RR{rr}))
 	case old.mixed || old.TTL() != h.Ttl:
 		// Every record takes the new TTL: the set is rebuilt.
-		rrs := make([]dns.RR, 0, len(old.RRs)+1)
+		rrs := make([]dns.RR, 0, old.Len()+1)
 		dup := false
-		for _, x := range old.RRs {
+		old.Range(func(x dns.RR) bool {
 			if dns.IsDuplicate(x, rr) {
 				dup = true
 			}
@@ -144,7 +160,8 @@ func (t *Txn) AddRR(rr dns.RR) {
 				x.Header().Ttl = h.Ttl
 			}
 			rrs = append(rrs, x)
-		}
+			return true
+		})
 		if !dup {
 			rrs = append(rrs, rr)
 		}
@@ -152,7 +169,7 @@ func (t *Txn) AddRR(rr dns.RR) {
 	case old.holds(rr):
 		t.touch(name, typ, old) // already there with this TTL: nothing changes
 	default:
-		t.replace(key, n, name, typ, old, old.appended(rr))
+		t.replace(key, n, name, typ, old, old.appended(t.id, rr))
 	}
 }
 
@@ -190,7 +207,7 @@ func (t *Txn) remove(name string, typ uint16, rrs []dns.RR, sameTTL bool) bool {
 		}
 		return false
 	}
-	t.replace(key, n, name, typ, old, old.without(drop))
+	t.replace(key, n, name, typ, old, old.without(t.id, drop))
 	return true
 }
 
@@ -204,7 +221,7 @@ func (t *Txn) appendRR(rr dns.RR) {
 	case old == nil:
 		t.replace(key, n, h.Name, h.Rrtype, nil, ownSet(nil, []dns.RR{rr}))
 	case !old.holds(rr):
-		t.replace(key, n, h.Name, h.Rrtype, old, old.appended(rr))
+		t.replace(key, n, h.Name, h.Rrtype, old, old.appended(t.id, rr))
 	}
 }
 
@@ -376,9 +393,12 @@ func parentKey(key []byte) []byte {
 // Changed reports whether the transaction changes any explicit record.
 func (t *Txn) Changed() bool {
 	for i, c := range t.changed {
-		before, after := c.before, t.ownSet(c.key.name, c.key.typ)
-		p, q := t.common(i, before, after)
-		if len(setDiff(before, after, p, q, nil, true)) > 0 || len(setDiff(after, before, p, q, nil, true)) > 0 {
+		changed := false
+		t.diff(i, c.before, t.ownSet(c.key.name, c.key.typ), func(dns.RR, bool) bool {
+			changed = true
+			return false
+		})
+		if changed {
 			return true
 		}
 	}
@@ -399,11 +419,16 @@ func (t *Txn) Changeset() Changeset {
 		k := c.key
 		before, after := c.before, t.ownSet(k.name, k.typ)
 		nDel, nAdd := len(cs.Del), len(cs.Add)
-		p, q := t.common(i, before, after)
-		cs.Del = setDiff(before, after, p, q, cs.Del, false)
-		cs.Add = setDiff(after, before, p, q, cs.Add, false)
+		t.diff(i, before, after, func(rr dns.RR, removed bool) bool {
+			if removed {
+				cs.Del = append(cs.Del, rr)
+			} else {
+				cs.Add = append(cs.Add, rr)
+			}
+			return true
+		})
 		if len(cs.Del) == nDel && len(cs.Add) == nAdd {
-			if before != nil && after != before && len(before.RRs) == len(after.RRs) && &before.RRs[0] != &after.RRs[0] {
+			if before != nil && after != before && !before.sameRecords(after) {
 				var kbuf [256]byte
 				key, n, _ := t.lookup(kbuf[:0], k.name, k.typ)
 				n = n.clone()
@@ -429,23 +454,47 @@ func (t *Txn) Changeset() Changeset {
 	return cs
 }
 
-// setDiff appends to dst the records of from that to does not hold, TTL
-// included (nil sets hold nothing), in from's order; with first set, it
-// stops at the first. from and to share p records at their start and then
-// q at their end (see common): only the others are compared by data,
-// through to's index, in O(1) each.
-func setDiff(from, to *RRset, p, q int, dst []dns.RR, first bool) []dns.RR {
-	if from == to || from == nil {
-		return dst
+// diff calls fn for the records of before, the i-th changed set before
+// the transaction, that after lacks (removed), then for those of after that
+// before lacks, TTL included (nil sets hold nothing), in each set's order,
+// until fn returns false. Two sorted sets are diffed over what they share
+// (diffLists). Otherwise what the two share by identity at their start and
+// end (see common) is skipped and the rest compared by data, through the
+// other set's index, in O(1) each.
+func (t *Txn) diff(i int, before, after *RRset, fn func(rr dns.RR, removed bool) bool) {
+	switch {
+	case before == after:
+		return
+	case before.sorted() && after.sorted():
+		diffLists(before.ext.parts, after.ext.parts, fn)
+		return
 	}
-	for _, rr := range from.RRs[p : len(from.RRs)-q] {
-		if !to.holdsSame(rr) {
-			if dst = append(dst, rr); first {
-				break
+	p, q := t.common(i, before, after)
+	for _, s := range [][2]*RRset{{before, after}, {after, before}} {
+		from, to := s[0], s[1]
+		if from == nil {
+			continue
+		}
+		more := true
+		each := func(rr dns.RR) bool {
+			if !to.holdsSame(rr) {
+				more = fn(rr, from == before)
+			}
+			return more
+		}
+		if from.RRs == nil {
+			from.Range(each)
+		} else {
+			for _, rr := range from.RRs[p : len(from.RRs)-q] {
+				if !each(rr) {
+					break
+				}
 			}
 		}
+		if !more {
+			return
+		}
 	}
-	return dst
 }
 
 // span is what two sets share by identity at their start (p) and end (q).

@@ -14,13 +14,13 @@ import (
 // VIP) do not make every join copy the service's members. skip holds the
 // positions in d of the derived records the explicit set has, ascending.
 type union struct {
-	own  []dns.RR
+	own  *RRset
 	d    *chunked
 	skip []int
 }
 
 // Len is the number of records.
-func (u *union) Len() int { return len(u.own) + u.d.Len() - len(u.skip) }
+func (u *union) Len() int { return u.own.setLen() + u.d.Len() - len(u.skip) }
 
 // At returns the i-th record.
 func (u *union) At(i int) dns.RR { return u.segment(i)[0] }
@@ -28,10 +28,11 @@ func (u *union) At(i int) dns.RR { return u.segment(i)[0] }
 // segment returns records i, i+1, ... as far as one slice of own or of a
 // leaf of d holds them without a skipped record between.
 func (u *union) segment(i int) []dns.RR {
-	if i < len(u.own) {
-		return u.own[i:]
+	n := u.own.setLen()
+	if i < n {
+		return u.own.Segment(i)
 	}
-	p := u.position(i - len(u.own))
+	p := u.position(i - n)
 	seg := u.d.segment(p)
 	if k := sort.SearchInts(u.skip, p); k < len(u.skip) {
 		seg = seg[:min(len(seg), u.skip[k]-p)]
@@ -48,8 +49,10 @@ func (u *union) position(j int) int {
 
 // Range calls fn for every record in order until it returns false.
 func (u *union) Range(fn func(dns.RR) bool) {
-	for _, rr := range u.own {
-		if !fn(rr) {
+	if u.own != nil {
+		more := true
+		u.own.Range(func(rr dns.RR) bool { more = fn(rr); return more })
+		if !more {
 			return
 		}
 	}

@@ -41,9 +41,13 @@ func TestUnionReadsAsOwnThenTheRest(t *testing.T) {
 			}
 		}
 		slices.Sort(skip)
-		u := &union{own: own, d: d, skip: skip}
+		o := ownSet(nil, own) // sorted when large
+		u := &union{own: o, d: d, skip: skip}
 
-		want := slices.Clone(own)
+		var want []dns.RR
+		if o != nil {
+			want = o.Records()
+		}
 		for _, rr := range d.all() {
 			if !heldIPs[string(ipOf(rr))] {
 				want = append(want, rr)
