@@ -181,9 +181,8 @@ func (n *Node) serve(derived []*RRset) {
 		}
 		merged := &RRset{typ: d.Type(), ext: &largeSet{from: &[2]*RRset{o, d}}}
 		switch {
-		case allHeld:
+		case allHeld: // o at another TTL: ownAt is a copy
 			merged.RRs = ownAt.RRs
-			merged.ext.parts = ownAt.more().parts
 		case ttl == d.TTL(): // the derived records are at the set's TTL: shared
 			merged.ext.union = &union{own: ownAt, d: d.ext.parts, skip: skip}
 		default:
