@@ -193,6 +193,26 @@ if want updates; then
 	cp "$WORK/joins.plain.big" "$WORK/joins.static.big"
 	gen_joins ks small 1 2 >"$WORK/joins.seed.small"
 	gen_joins kb big 1 3 >"$WORK/joins.seed.big"
+	# Seed churn: UPDATE 2j takes member j out (its host record and its
+	# record at the service name), UPDATE 2j+1 puts it back, so the services
+	# keep their size; the leaves delete from the middle of a big explicit set.
+	gen_churn() { # big|small
+		awk -v m="$UPDATES" -v kind="$1" -v big="$BIG" -v small="$SMALL" -v ns="$SMALL_SERVICES" -v zone="$ZONE" "$addr_awk"'
+		BEGIN {
+			n = kind == "big" ? big : small * ns
+			for (i = 0; i < m; i++) {
+				j = int(i / 2) % n
+				if (kind == "big") { host = sprintf("b%d-big-sfo-prod", j); svc = "big" }
+				else { host = sprintf("s%d-small%d-sfo-prod", j, j % ns); svc = "small" (j % ns) }
+				print zone
+				if (i % 2 == 0) printf "delete %s A\ndelete %s A %s\n", host, svc, addr(j)
+				else printf "add %s 60 A %s\nadd %s 60 A %s\n", host, addr(j), svc, addr(j)
+				print "send"
+			}
+		}'
+	}
+	gen_churn small >"$WORK/joins.churn.small"
+	gen_churn big >"$WORK/joins.churn.big"
 fi
 if want latency; then
 	# The flood renumbers hosts of the query zone: message i moves host
@@ -533,17 +553,17 @@ if want updates; then
 	#            client added its own), for BIND the only ones
 	#   X.static the hosts and 16 other records at each service name
 	# "plain" and "static" joins add the host; "seed" joins the host and its
-	# service record.
+	# service record; "churn" takes seed members out and puts them back.
 	for size in small big; do
 		if [ $size = small ]; then svc=small0; else svc=big; fi
-		for run in dyndns.plain dyndns.seed dyndns.static bind.plain bind.seed; do
+		for run in dyndns.plain dyndns.seed dyndns.static dyndns.churn bind.plain bind.seed bind.churn; do
 			k=u.$run.$size
 			case $run in
 			dyndns.plain) start_dyndns "$k" "$size" "$START_LIMIT" ;;
-			dyndns.seed) start_dyndns "$k" "$size" "$START_LIMIT" full ;;
+			dyndns.seed | dyndns.churn) start_dyndns "$k" "$size" "$START_LIMIT" full ;;
 			dyndns.static) start_dyndns "$k" "$size" "$START_LIMIT" static ;;
 			bind.plain) start_named "$k" "$size" "$START_LIMIT" hosts ;;
-			bind.seed) start_named "$k" "$size" "$START_LIMIT" ;;
+			bind.seed | bind.churn) start_named "$k" "$size" "$START_LIMIT" ;;
 			esac || {
 				RESULT[$k.status]=$UP_STATUS
 				log "$k: $UP_STATUS"
@@ -656,17 +676,20 @@ REPORT=$WORK/report.md
 		echo
 		echo "## 2. Updates joining a service of $SMALL and one of $BIG members"
 		echo
-		echo "One new host per UPDATE, dnsperf -u -c $CLIENTS -q $DEPTH, each run on a fresh server. small: a zone of $SMALL_SERVICES services of $SMALL hosts, joins round-robin over them; big: a zone of one service of $BIG hosts. \"host\": the zone has no explicit service records (dyndns derives them, BIND has none); \"seed\": each UPDATE also adds \`<service> A <ip>\`, and the zone already has the service records of every member written out; \"static\": each UPDATE adds the host, and each service name also holds 16 records that are no member's address (dyndns serves the union). dyndns with \`directory\` (journal fsynced before the reply), BIND with its journal. \"lost\": no answer within dnsperf's 5 s."
+		echo "One new host per UPDATE, dnsperf -u -c $CLIENTS -q $DEPTH, each run on a fresh server. small: a zone of $SMALL_SERVICES services of $SMALL hosts, joins round-robin over them; big: a zone of one service of $BIG hosts. \"host\": the zone has no explicit service records (dyndns derives them, BIND has none); \"seed\": each UPDATE also adds \`<service> A <ip>\`, and the zone already has the service records of every member written out; \"static\": each UPDATE adds the host, and each service name also holds 16 records that are no member's address (dyndns serves the union); \"churn\": on the seed zone, one UPDATE takes a member out (its host record and its record at the service name), the next puts it back, so every service keeps its size. dyndns with \`directory\` (journal fsynced before the reply), BIND with its journal. \"lost\": no answer within dnsperf's 5 s."
 		echo
 		echo "| server | each UPDATE adds | updates/s, small service | updates/s, big service | **big / small** |"
 		echo "| --- | --- | ---: | ---: | ---: |"
 		echo "| dyndns | the host (dyndns adds it to the service) | $(rl u.dyndns.plain.small) | $(rl u.dyndns.plain.big) | **$(ratio u.dyndns.plain.big u.dyndns.plain.small)** |"
 		echo "| dyndns | the host + the service record (seed) | $(rl u.dyndns.seed.small) | $(rl u.dyndns.seed.big) | **$(ratio u.dyndns.seed.big u.dyndns.seed.small)** |"
 		echo "| dyndns | the host, beside 16 other records at the service name (static) | $(rl u.dyndns.static.small) | $(rl u.dyndns.static.big) | **$(ratio u.dyndns.static.big u.dyndns.static.small)** |"
+		echo "| dyndns | seed churn: a member out, then back in | $(rl u.dyndns.churn.small) | $(rl u.dyndns.churn.big) | **$(ratio u.dyndns.churn.big u.dyndns.churn.small)** |"
 		echo "| BIND 9 | the host (no service records) | $(rl u.bind.plain.small) | $(rl u.bind.plain.big) | **$(ratio u.bind.plain.big u.bind.plain.small)** |"
 		echo "| BIND 9 | the host + the service record (seed) | $(rl u.bind.seed.small) | $(rl u.bind.seed.big) | **$(ratio u.bind.seed.big u.bind.seed.small)** |"
 		echo "| **dyndns / BIND**, host only | | **$(ratio u.dyndns.plain.small u.bind.plain.small)** | **$(ratio u.dyndns.plain.big u.bind.plain.big)** | |"
+		echo "| BIND 9 | seed churn: a member out, then back in | $(rl u.bind.churn.small) | $(rl u.bind.churn.big) | **$(ratio u.bind.churn.big u.bind.churn.small)** |"
 		echo "| **dyndns / BIND**, seed | | **$(ratio u.dyndns.seed.small u.bind.seed.small)** | **$(ratio u.dyndns.seed.big u.bind.seed.big)** | |"
+		echo "| **dyndns / BIND**, seed churn | | **$(ratio u.dyndns.churn.small u.bind.churn.small)** | **$(ratio u.dyndns.churn.big u.bind.churn.big)** | |"
 		echo "| **dyndns host only / BIND seed** (same end state) | | **$(ratio u.dyndns.plain.small u.bind.seed.small)** | **$(ratio u.dyndns.plain.big u.bind.seed.big)** | |"
 	fi
 	if want latency; then
