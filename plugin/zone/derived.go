@@ -109,8 +109,12 @@ func (t *Txn) adjustService(name string, old, now []dns.RR) {
 			if len(ttls) > 0 {
 				ttl = ttls[0].ttl
 			}
+			own := findSet(n.OwnSets(), typ)
 			for i, rr := range fresh { // owned by the service name, made once per new address
-				fresh[i] = relabeled(rr, name, ttl)
+				fresh[i] = own.sameAt(rr, ttl)
+				if fresh[i] == nil {
+					fresh[i] = relabeled(rr, name, ttl)
+				}
 			}
 			slices.SortFunc(fresh, byAddress)
 			parts = cur.with(delta, fresh)

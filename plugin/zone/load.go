@@ -110,6 +110,11 @@ func (l *Loader) Add(rr dns.RR) error {
 	if set.holds(rr) {
 		return nil
 	}
+	if len(set.rrs) > 0 {
+		stored(rr, set.rrs[0])
+	} else {
+		stored(rr, set.base.first())
+	}
 	if set.base != nil {
 		h.Ttl = set.base.TTL()
 	} else if len(set.rrs) > 0 {

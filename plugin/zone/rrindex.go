@@ -363,6 +363,20 @@ func (s *RRset) candidates(rr dns.RR) []dns.RR {
 	return s.RRs
 }
 
+// sameAt returns the record of s with the address of rr (an A or AAAA
+// record of any owner) at the given TTL, or nil. A service whose hosts
+// also wrote their addresses at its name (the seed clients do) derives
+// records equal to those: its derived set shares them rather than holding
+// a copy of each (64 bytes a member).
+func (s *RRset) sameAt(rr dns.RR, ttl uint32) dns.RR {
+	for _, x := range s.candidates(rr) {
+		if x.Header().Ttl == ttl && byAddress(x, rr) == 0 {
+			return x
+		}
+	}
+	return nil
+}
+
 // holds reports whether s has a record with rr's data (TTL ignored).
 func (s *RRset) holds(rr dns.RR) bool { return containsRR(s.candidates(rr), rr) }
 

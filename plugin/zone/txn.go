@@ -144,6 +144,7 @@ func (t *Txn) AddRR(rr dns.RR) {
 	name, typ := h.Name, h.Rrtype
 	var kbuf [256]byte
 	key, n, old := t.lookup(kbuf[:0], name, typ)
+	stored(rr, old.first())
 	switch {
 	case old == nil:
 		t.replace(key, n, name, typ, nil, ownSet(nil, []dns.RR{rr}))
@@ -219,8 +220,10 @@ func (t *Txn) appendRR(rr dns.RR) {
 	key, n, old := t.lookup(kbuf[:0], h.Name, h.Rrtype)
 	switch {
 	case old == nil:
+		stored(rr, nil)
 		t.replace(key, n, h.Name, h.Rrtype, nil, ownSet(nil, []dns.RR{rr}))
 	case !old.holds(rr):
+		stored(rr, old.first())
 		t.replace(key, n, h.Name, h.Rrtype, old, old.appended(t.id, rr))
 	}
 }
