@@ -20,13 +20,19 @@ import (
 //
 // What it gathers is kept in a few large allocations, not several small
 // ones per set: a load's garbage is freed in whole pages, which the server
-// gives back to the OS, rather than left between the zone's records.
+// gives back to the OS, rather than left between the zone's records. The
+// sets are made a block at a time rather than in one growing slice, whose
+// copies took a sixth of a 200,000-record load.
 type Loader struct {
 	t     *Txn
 	sets  map[setKey]int  // index in loads
-	loads []loading       // the sets, in the order first met
+	loads []*loading      // the sets, in the order first met
+	block []loading       // where the next sets go
 	kinds map[string]kind // what this load added at each name
 }
+
+// loadingBlock is how many sets a Loader allocates at once.
+const loadingBlock = 1024
 
 // kind is what the CNAME and SOA rules need to know of the types at a name.
 type kind uint8
@@ -100,13 +106,17 @@ func (l *Loader) Add(rr dns.RR) error {
 			base = findSet(node.OwnSets(), h.Rrtype)
 		}
 		i = len(l.loads)
-		l.loads = append(l.loads, loading{key: sk, base: base})
+		if len(l.block) == cap(l.block) {
+			l.block = make([]loading, 0, loadingBlock)
+		}
+		l.block = append(l.block, loading{key: sk, base: base})
+		l.loads = append(l.loads, &l.block[len(l.block)-1])
 		l.sets[sk] = i
 		l.kinds[name] = has | k
 	} else if k&kindSOA != 0 {
 		return fmt.Errorf("second SOA at %s", name)
 	}
-	set := &l.loads[i]
+	set := l.loads[i]
 	if set.holds(rr) {
 		return nil
 	}
@@ -146,7 +156,7 @@ func (l *Loader) Flush() {
 	}
 	clear(l.sets)
 	clear(l.loads)
-	l.loads = l.loads[:0]
+	l.loads, l.block = l.loads[:0], nil
 	clear(l.kinds)
 }
 
@@ -156,7 +166,11 @@ func (l *Loader) Flush() {
 // load (an untracked transaction) is sorted: elsewhere the order of the
 // changes is the order of the changeset.
 func (l *Loader) sortByKey() {
-	var keys []byte
+	size := 0
+	for _, s := range l.loads {
+		size += len(s.key.name) + 1 // a key is at most its name's length and a byte
+	}
+	keys := make([]byte, 0, size)
 	ends := make([]int, len(l.loads))
 	for i, s := range l.loads {
 		keys = appendKey(keys, s.key.name, l.t.origin)
@@ -173,7 +187,7 @@ func (l *Loader) sortByKey() {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return bytes.Compare(key(a), key(b)) })
-	sorted := make([]loading, len(l.loads))
+	sorted := make([]*loading, len(l.loads))
 	for i, j := range order {
 		sorted[i] = l.loads[j]
 	}
@@ -195,6 +209,9 @@ func (s *loading) holds(rr dns.RR) bool {
 	}
 	if len(s.rrs) < indexMin {
 		return containsRR(s.rrs, rr)
+	}
+	if isAddress(s.key.typ) {
+		return false // a large address set drops repeats as it is sorted (sortedList)
 	}
 	if s.seen == nil {
 		s.seen = make(map[uint64][]dns.RR, len(s.rrs))
