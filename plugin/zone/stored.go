@@ -15,7 +15,8 @@ import (
 //   - an IPv4 address keeps 4 bytes: net.ParseIP and miekg/dns's unpacker
 //     give it 16, and stored records are never written to.
 //
-// Neither changes what the record says.
+// Neither changes what the record says, but both write to rr: only a
+// record no one else reads yet (parsed, or from an UPDATE) is trimmed.
 func stored(rr, like dns.RR) {
 	h := rr.Header()
 	if like != nil && like.Header().Name == h.Name {

@@ -138,7 +138,8 @@ func (t *Txn) Set(name string, typ uint16, rrs []dns.RR) {
 // keeps its place and its spelling (of names in its data, which changesets
 // compare without case, so could not carry another), and the set takes rr's
 // TTL. When the TTL is the set's, an add costs O(1) amortized whatever the
-// size of the set. AddRR knows no CNAME or SOA rules.
+// size of the set. AddRR knows no CNAME or SOA rules. rr becomes the
+// zone's, trimmed (see stored): the caller must not share it.
 func (t *Txn) AddRR(rr dns.RR) {
 	h := rr.Header()
 	name, typ := h.Name, h.Rrtype
@@ -213,17 +214,17 @@ func (t *Txn) remove(name string, typ uint16, rrs []dns.RR, sameTTL bool) bool {
 }
 
 // appendRR adds rr at the end of its explicit set unless the set has its
-// data already (TTL ignored), as a changeset is replayed.
+// data already (TTL ignored), as a changeset is replayed. It does not trim
+// rr (see stored): a changeset's records may be a history's, which readers
+// share.
 func (t *Txn) appendRR(rr dns.RR) {
 	h := rr.Header()
 	var kbuf [256]byte
 	key, n, old := t.lookup(kbuf[:0], h.Name, h.Rrtype)
 	switch {
 	case old == nil:
-		stored(rr, nil)
 		t.replace(key, n, h.Name, h.Rrtype, nil, ownSet(nil, []dns.RR{rr}))
 	case !old.holds(rr):
-		stored(rr, old.first())
 		t.replace(key, n, h.Name, h.Rrtype, old, old.appended(t.id, rr))
 	}
 }
@@ -396,12 +397,7 @@ func parentKey(key []byte) []byte {
 // Changed reports whether the transaction changes any explicit record.
 func (t *Txn) Changed() bool {
 	for i, c := range t.changed {
-		changed := false
-		t.diff(i, c.before, t.ownSet(c.key.name, c.key.typ), func(dns.RR, bool) bool {
-			changed = true
-			return false
-		})
-		if changed {
+		if del, add := t.diff(i, c.before, t.ownSet(c.key.name, c.key.typ), nil, nil, true); len(del)+len(add) > 0 {
 			return true
 		}
 	}
@@ -422,14 +418,7 @@ func (t *Txn) Changeset() Changeset {
 		k := c.key
 		before, after := c.before, t.ownSet(k.name, k.typ)
 		nDel, nAdd := len(cs.Del), len(cs.Add)
-		t.diff(i, before, after, func(rr dns.RR, removed bool) bool {
-			if removed {
-				cs.Del = append(cs.Del, rr)
-			} else {
-				cs.Add = append(cs.Add, rr)
-			}
-			return true
-		})
+		cs.Del, cs.Add = t.diff(i, before, after, cs.Del, cs.Add, false)
 		if len(cs.Del) == nDel && len(cs.Add) == nAdd {
 			if before != nil && after != before && !before.sameRecords(after) {
 				var kbuf [256]byte
@@ -457,47 +446,61 @@ func (t *Txn) Changeset() Changeset {
 	return cs
 }
 
-// diff calls fn for the records of before, the i-th changed set before
-// the transaction, that after lacks (removed), then for those of after that
-// before lacks, TTL included (nil sets hold nothing), in each set's order,
-// until fn returns false. Two sorted sets are diffed over what they share
-// (diffLists). Otherwise what the two share by identity at their start and
-// end (see common) is skipped and the rest compared by data, through the
-// other set's index, in O(1) each.
-func (t *Txn) diff(i int, before, after *RRset, fn func(rr dns.RR, removed bool) bool) {
+// diff appends to del the records of before, the i-th changed set before
+// the transaction, that after lacks, and to add those of after that before
+// lacks, TTL included (nil sets hold nothing), each in its set's order;
+// with first set, it stops at the first. Two sorted sets are diffed over
+// what they share (diffLists); otherwise see setDiff.
+func (t *Txn) diff(i int, before, after *RRset, del, add []dns.RR, first bool) ([]dns.RR, []dns.RR) {
 	switch {
 	case before == after:
-		return
+		return del, add
 	case before.sorted() && after.sorted():
-		diffLists(before.ext.parts, after.ext.parts, fn)
-		return
+		diffLists(before.ext.parts, after.ext.parts, func(rr dns.RR, inBefore bool) bool {
+			if inBefore {
+				del = append(del, rr)
+			} else {
+				add = append(add, rr)
+			}
+			return !first
+		})
+		return del, add
 	}
 	p, q := t.common(i, before, after)
-	for _, s := range [][2]*RRset{{before, after}, {after, before}} {
-		from, to := s[0], s[1]
-		if from == nil {
-			continue
-		}
-		more := true
-		each := func(rr dns.RR) bool {
+	n := len(del)
+	if del = setDiff(before, after, p, q, del, first); first && len(del) > n {
+		return del, add
+	}
+	return del, setDiff(after, before, p, q, add, first)
+}
+
+// setDiff appends to dst the records of from that to does not hold, TTL
+// included (nil sets hold nothing), in from's order; with first set, it
+// stops at the first. from and to share p records at their start and then
+// q at their end (see common): only the others are compared by data,
+// through to's index, in O(1) each (O(log k) for a sorted set).
+func setDiff(from, to *RRset, p, q int, dst []dns.RR, first bool) []dns.RR {
+	if from == to || from == nil {
+		return dst
+	}
+	if from.RRs == nil { // a sorted set beside a slice: shares nothing by identity
+		from.Range(func(rr dns.RR) bool {
 			if !to.holdsSame(rr) {
-				more = fn(rr, from == before)
+				dst = append(dst, rr)
+				return !first
 			}
-			return more
-		}
-		if from.RRs == nil {
-			from.Range(each)
-		} else {
-			for _, rr := range from.RRs[p : len(from.RRs)-q] {
-				if !each(rr) {
-					break
-				}
+			return true
+		})
+		return dst
+	}
+	for _, rr := range from.RRs[p : len(from.RRs)-q] {
+		if !to.holdsSame(rr) {
+			if dst = append(dst, rr); first {
+				break
 			}
-		}
-		if !more {
-			return
 		}
 	}
+	return dst
 }
 
 // span is what two sets share by identity at their start (p) and end (q).
