@@ -349,7 +349,7 @@ func TestHeapPerHost(t *testing.T) {
 // clients' pattern, the zone BIND loads) costs little more than a host: the
 // service's derived record is the written one, not a copy of it, and the
 // written records share their owner name and keep 4-byte addresses. The
-// written record cost 106 bytes more when each was a record of its own.
+// written record cost 131 bytes more when each was a record of its own.
 func TestHeapPerSeedMember(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector changes what allocations cost")

@@ -28,6 +28,7 @@ type Loader struct {
 	sets  map[setKey]int  // index in loads
 	loads []*loading      // the sets, in the order first met
 	block []loading       // where the next sets go
+	ips   []byte          // where the next IPv4 addresses go (see storedIn)
 	kinds map[string]kind // what this load added at each name
 }
 
@@ -121,9 +122,9 @@ func (l *Loader) Add(rr dns.RR) error {
 		return nil
 	}
 	if len(set.rrs) > 0 {
-		stored(rr, set.rrs[0])
+		storedIn(rr, set.rrs[0], &l.ips)
 	} else {
-		stored(rr, set.base.first())
+		storedIn(rr, set.base.first(), &l.ips)
 	}
 	if set.base != nil {
 		h.Ttl = set.base.TTL()
