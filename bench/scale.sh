@@ -656,6 +656,7 @@ fi
 startcell() { # key: seconds or the reason it is not up
 	if [ -n "${RESULT[$1.secs]:-}" ]; then echo "${RESULT[$1.secs]} s"; else echo "${RESULT[$1.status]:-—}"; fi
 }
+shapelabel() { if [ "$1" = many ]; then echo "$START_NSVC services of $START_SERVICE_SIZE"; else echo "1 service of $START_HOSTS"; fi; }
 memcell() { if [ -n "${RESULT[$1.rss]:-}" ]; then echo "${RESULT[$1.rss]} MiB (peak ${RESULT[$1.hwm]})"; else echo "—"; fi; }
 
 REPORT=$WORK/report.md
@@ -718,8 +719,7 @@ REPORT=$WORK/report.md
 		echo "| shape | dyndns start | BIND 9 start | Knot start | dyndns RSS | BIND 9 RSS | Knot RSS | start dyndns / BIND | start dyndns / Knot | RSS dyndns / BIND | RSS dyndns / Knot |"
 		echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 		for shape in many one; do
-			if [ $shape = many ]; then label="$START_NSVC services of $START_SERVICE_SIZE"; else label="1 service of $START_HOSTS"; fi
-			echo "| $label | $(startcell s.dyndns.$shape) | $(startcell s.bind.$shape) | $(startcell s.knot.$shape) | $(memcell s.dyndns.$shape) | $(memcell s.bind.$shape) | $(memcell s.knot.$shape) | **$(ratio s.dyndns.$shape.secs s.bind.$shape.secs)** | **$(ratio s.dyndns.$shape.secs s.knot.$shape.secs)** | **$(ratio s.dyndns.$shape.rss s.bind.$shape.rss)** | **$(ratio s.dyndns.$shape.rss s.knot.$shape.rss)** |"
+			echo "| $(shapelabel $shape) | $(startcell s.dyndns.$shape) | $(startcell s.bind.$shape) | $(startcell s.knot.$shape) | $(memcell s.dyndns.$shape) | $(memcell s.bind.$shape) | $(memcell s.knot.$shape) | **$(ratio s.dyndns.$shape.secs s.bind.$shape.secs)** | **$(ratio s.dyndns.$shape.secs s.knot.$shape.secs)** | **$(ratio s.dyndns.$shape.rss s.bind.$shape.rss)** | **$(ratio s.dyndns.$shape.rss s.knot.$shape.rss)** |"
 		done
 		echo
 		echo "dyndns loading the same file as BIND and Knot (the service records written out, as the seed clients leave them; dyndns merges them with what it derives):"
@@ -727,8 +727,7 @@ REPORT=$WORK/report.md
 		echo "| shape | dyndns start | dyndns RSS | start dyndns / BIND | RSS dyndns / BIND | RSS dyndns / Knot |"
 		echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 		for shape in many one; do
-			if [ $shape = many ]; then label="$START_NSVC services of $START_SERVICE_SIZE"; else label="1 service of $START_HOSTS"; fi
-			echo "| $label | $(startcell s.dyndnsfull.$shape) | $(memcell s.dyndnsfull.$shape) | **$(ratio s.dyndnsfull.$shape.secs s.bind.$shape.secs)** | **$(ratio s.dyndnsfull.$shape.rss s.bind.$shape.rss)** | **$(ratio s.dyndnsfull.$shape.rss s.knot.$shape.rss)** |"
+			echo "| $(shapelabel $shape) | $(startcell s.dyndnsfull.$shape) | $(memcell s.dyndnsfull.$shape) | **$(ratio s.dyndnsfull.$shape.secs s.bind.$shape.secs)** | **$(ratio s.dyndnsfull.$shape.rss s.bind.$shape.rss)** | **$(ratio s.dyndnsfull.$shape.rss s.knot.$shape.rss)** |"
 		done
 	fi
 	echo
