@@ -133,3 +133,61 @@ func TestHistoryBounds(t *testing.T) {
 		t.Errorf("serial %d after a change of rules, want %d (bumped)", z.Current().Serial(), first+6)
 	}
 }
+
+// A service of 40 members whose addresses are also written at its name
+// (sorted sets, both the written and the derived): members leave, join,
+// renumber and change TTL, and from every serial the incremental
+// difference turns what a secondary had then into what the zone serves
+// now, and the last change's difference holds only what it changed.
+func TestIncrementalOfASortedService(t *testing.T) {
+	z := load(t, "example.org.", seedZone)
+	a := func(name string, ttl uint32, i int) dns.RR {
+		return mustRR(t, fmt.Sprintf("%s %d IN A 10.9.0.%d", name, ttl, i))
+	}
+	host := func(i int) string { return fmt.Sprintf("m%d-web-sfo-prod.example.org.", i) }
+	update := func(fn func(tx *Txn)) {
+		t.Helper()
+		if _, _, err := z.Update(func(tx *Txn) error { fn(tx); tx.BumpSerial(); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	update(func(tx *Txn) {
+		for i := range 40 {
+			tx.AddRR(a(host(i), 60, i))
+			tx.AddRR(a("web.example.org.", 60, i))
+		}
+	})
+	if s := z.Current().Node("web.example.org.").OwnSets()[0]; !s.sorted() {
+		t.Fatal("web's written set of 40 records is not sorted")
+	}
+	past := map[uint32][]string{}
+	var serials []uint32
+	record := func() {
+		v := z.Current()
+		past[v.Serial()], serials = served(v), append(serials, v.Serial())
+	}
+	record()
+	update(func(tx *Txn) { tx.Set(host(3), dns.TypeA, nil); tx.DeleteRR(a("web.example.org.", 60, 3)) }) // leaves
+	record()
+	update(func(tx *Txn) { tx.AddRR(a(host(50), 60, 50)); tx.AddRR(a("web.example.org.", 60, 50)) }) // joins
+	record()
+	update(func(tx *Txn) { tx.DeleteRR(a("web.example.org.", 60, 7)) }) // its written record goes; it stays derived
+	record()
+	update(func(tx *Txn) { tx.Set(host(9), dns.TypeA, []dns.RR{a(host(9), 60, 99)}) }) // renumbered
+	record()
+	update(func(tx *Txn) { tx.Set(host(4), dns.TypeA, nil); tx.DeleteRR(a("web.example.org.", 60, 4)) })
+	want := served(z.Current())
+	for _, from := range serials {
+		_, _, removed, added, ok := z.Incremental(from)
+		if !ok {
+			t.Fatalf("no incremental transfer from %d", from)
+		}
+		if got := applyDiff(past[from], removed, added); !slices.Equal(got, want) {
+			t.Errorf("from %d: the secondary ends with\n%v\nwant\n%v", from, got, want)
+		}
+	}
+	_, _, removed, added, _ := z.Incremental(serials[len(serials)-1])
+	if len(removed) != 2 || len(added) != 0 { // the host's record and web's
+		t.Errorf("the last change removes %v and adds %v, want two records removed", removed, added)
+	}
+}
