@@ -12,11 +12,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// Large explicit RRsets (the seed clients add every host's address at the
-// service name too, so one name may hold thousands of records) carry an
-// index of their records by data, so that finding a record, adding one and
-// deleting one cost O(1) amortized rather than a comparison with every
-// record of the set:
+// Large explicit RRsets of other types than A and AAAA (which are sorted
+// lists instead, see sorted.go) carry an index of their records by data,
+// so that finding a record and adding one cost O(1) amortized rather than a
+// comparison with every record of the set; deleting one copies the set:
 //
 //   - rrHash hashes a record's data such that dns.IsDuplicate(a, b) implies
 //     rrHash(a) == rrHash(b). Equal hashes are confirmed with dns.IsDuplicate,
@@ -33,8 +32,8 @@ import (
 // The query path never looks at any of this: RRset.RRs stays a plain slice.
 
 // indexMin is how many records an explicit set holds before it is indexed
-// and appended to in place. Smaller sets are scanned, as before. Tests lower
-// it to run every path with an index.
+// and appended to in place, or, for an address set, sorted. Smaller sets
+// are scanned, as before. Tests lower it to run every path with an index.
 var indexMin = 16
 
 var hashSeed = maphash.MakeSeed()

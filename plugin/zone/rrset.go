@@ -14,10 +14,11 @@ import (
 // An RRset is 48 bytes: most are a host's one or two addresses, so what
 // large, derived and merged sets need besides is behind ext.
 type RRset struct {
-	// RRs are the records, except in a derived service set, whose records
-	// are in ext.parts, and in a served union of explicit and derived
-	// records (ext.union); RRs is nil then. Readers that may meet those
-	// use Len, At, Range, Segment or Records.
+	// RRs are the records, except in a derived service set and a large
+	// explicit address set, whose records are in ext.parts, and in a
+	// served union of explicit and derived records (ext.union); RRs is nil
+	// then. Readers that may meet those use Len, At, Range, Segment or
+	// Records.
 	RRs []dns.RR
 	// Next is the rotation counter shared by every answer of this RRset.
 	Next  atomic.Uint32
@@ -28,7 +29,8 @@ type RRset struct {
 }
 
 // largeSet is what an RRset of indexMin records or more, a derived set or a
-// merged set keeps besides its records. Read it through RRset.more.
+// merged set keeps besides its records (a sorted set: its records). Read it
+// through RRset.more.
 type largeSet struct {
 	// What large explicit sets keep to be changed cheaply (see rrindex.go).
 	idx  *rrIndex // the records by data
