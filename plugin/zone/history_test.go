@@ -41,6 +41,22 @@ func applyDiff(have []string, removed, added []dns.RR) []string {
 	return out
 }
 
+// seen is what a secondary transferring a zone held at each serial it
+// recorded.
+type seen struct {
+	past    map[uint32][]string
+	serials []uint32 // in the order recorded
+}
+
+// record notes what z serves now.
+func (s *seen) record(z *Zone) {
+	v := z.Current()
+	if s.past == nil {
+		s.past = map[uint32][]string{}
+	}
+	s.past[v.Serial()], s.serials = served(v), append(s.serials, v.Serial())
+}
+
 // From every serial the history holds, the incremental difference turns
 // what a secondary had then into exactly what the zone serves now, derived
 // records included; from serials it does not hold, there is none.
@@ -63,30 +79,25 @@ func TestIncremental(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	past := map[uint32][]string{}
-	var serials []uint32
-	record := func() {
-		v := z.Current()
-		past[v.Serial()], serials = served(v), append(serials, v.Serial())
-	}
-	record()
+	var at seen
+	at.record(z)
 	set("new-web-sfo-prod.example.org. 60 IN A 13.37.1.3") // joins web
-	record()
+	at.record(z)
 	set("cyberdyne-web-sfo-prod.example.org. 60 IN A 13.37.1.9") // renumbered: web changes
-	record()
+	at.record(z)
 	del("techcom-web-sfo-prod.example.org.", dns.TypeA) // leaves web (keeps its AAAA)
-	record()
+	at.record(z)
 	set(`note.example.org. 300 IN TXT "hello"`)
-	record()
+	at.record(z)
 	set("new-web-sfo-prod.example.org. 30 IN A 13.37.1.3") // a TTL change: web's TTL follows
-	record()
+	at.record(z)
 	soa := dns.Copy(z.Current().SOA()).(*dns.SOA)
 	soa.Serial += 1000 // an explicit SOA change
 	if _, _, err := z.Update(func(tx *Txn) error { tx.Set(z.origin, dns.TypeSOA, []dns.RR{soa}); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	want := served(z.Current())
-	for _, from := range serials {
+	for _, from := range at.serials {
 		v, old, removed, added, ok := z.Incremental(from)
 		if !ok {
 			t.Fatalf("no incremental transfer from %d", from)
@@ -94,11 +105,11 @@ func TestIncremental(t *testing.T) {
 		if old.Serial != from || v.Serial() != soa.Serial {
 			t.Errorf("from %d: SOAs %d → %d", from, old.Serial, v.Serial())
 		}
-		if got := applyDiff(past[from], removed, added); !slices.Equal(got, want) {
+		if got := applyDiff(at.past[from], removed, added); !slices.Equal(got, want) {
 			t.Errorf("from %d: the secondary ends with\n%v\nwant\n%v", from, got, want)
 		}
 	}
-	for _, from := range []uint32{0, serials[0] - 1, 12345} {
+	for _, from := range []uint32{0, at.serials[0] - 1, 12345} {
 		if _, _, _, _, ok := z.Incremental(from); ok {
 			t.Errorf("an incremental transfer from %d, which the history does not hold", from)
 		}
@@ -160,33 +171,28 @@ func TestIncrementalOfASortedService(t *testing.T) {
 	if s := z.Current().Node("web.example.org.").OwnSets()[0]; !s.sorted() {
 		t.Fatal("web's written set of 40 records is not sorted")
 	}
-	past := map[uint32][]string{}
-	var serials []uint32
-	record := func() {
-		v := z.Current()
-		past[v.Serial()], serials = served(v), append(serials, v.Serial())
-	}
-	record()
+	var at seen
+	at.record(z)
 	update(func(tx *Txn) { tx.Set(host(3), dns.TypeA, nil); tx.DeleteRR(a("web.example.org.", 60, 3)) }) // leaves
-	record()
+	at.record(z)
 	update(func(tx *Txn) { tx.AddRR(a(host(50), 60, 50)); tx.AddRR(a("web.example.org.", 60, 50)) }) // joins
-	record()
+	at.record(z)
 	update(func(tx *Txn) { tx.DeleteRR(a("web.example.org.", 60, 7)) }) // its written record goes; it stays derived
-	record()
+	at.record(z)
 	update(func(tx *Txn) { tx.Set(host(9), dns.TypeA, []dns.RR{a(host(9), 60, 99)}) }) // renumbered
-	record()
+	at.record(z)
 	update(func(tx *Txn) { tx.Set(host(4), dns.TypeA, nil); tx.DeleteRR(a("web.example.org.", 60, 4)) })
 	want := served(z.Current())
-	for _, from := range serials {
+	for _, from := range at.serials {
 		_, _, removed, added, ok := z.Incremental(from)
 		if !ok {
 			t.Fatalf("no incremental transfer from %d", from)
 		}
-		if got := applyDiff(past[from], removed, added); !slices.Equal(got, want) {
+		if got := applyDiff(at.past[from], removed, added); !slices.Equal(got, want) {
 			t.Errorf("from %d: the secondary ends with\n%v\nwant\n%v", from, got, want)
 		}
 	}
-	_, _, removed, added, _ := z.Incremental(serials[len(serials)-1])
+	_, _, removed, added, _ := z.Incremental(at.serials[len(at.serials)-1])
 	if len(removed) != 2 || len(added) != 0 { // the host's record and web's
 		t.Errorf("the last change removes %v and adds %v, want two records removed", removed, added)
 	}

@@ -121,11 +121,11 @@ func (l *Loader) Add(rr dns.RR) error {
 	if set.holds(rr) {
 		return nil
 	}
+	like := set.base.first()
 	if len(set.rrs) > 0 {
-		storedIn(rr, set.rrs[0], &l.ips)
-	} else {
-		storedIn(rr, set.base.first(), &l.ips)
+		like = set.rrs[0]
 	}
+	storedIn(rr, like, &l.ips)
 	if set.base != nil {
 		h.Ttl = set.base.TTL()
 	} else if len(set.rrs) > 0 {
