@@ -4,6 +4,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/dyndns/dyndns/plugin/aiosync"
 )
 
 // FS is the part of the file system the journal (and masterfile) use. It
@@ -34,14 +36,20 @@ type File interface {
 // OS is the FS backed by package os.
 type OS struct{}
 
-// OpenFile calls os.OpenFile.
+// OpenFile calls os.OpenFile. The file's Sync leaves the Go scheduler's
+// thread to other goroutines while the disk works (see aiosync).
 func (OS) OpenFile(name string, flag int, perm fs.FileMode) (File, error) {
 	f, err := os.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
-	return f, nil
+	return osFile{f}, nil
 }
+
+// osFile is an *os.File whose Sync is aiosync.Sync.
+type osFile struct{ *os.File }
+
+func (f osFile) Sync() error { return aiosync.Sync(f.File) }
 
 // Rename calls os.Rename.
 func (OS) Rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
