@@ -6,11 +6,16 @@ package zone
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+
+	"github.com/dyndns/dyndns/plugin/pollgate"
 )
+
+// gate paces the writers of every zone with the process's other background
+// work, so that queries are read between their turns (see pollgate).
+var gate = pollgate.Shared()
 
 var (
 	// ErrPanic is wrapped by the error of an update whose transaction
@@ -187,9 +192,11 @@ func (z *Zone) attempt(batch []*request) error {
 	for _, r := range batch {
 		// Let queries in between the updates of a batch: with one thread a
 		// batch would otherwise hold it for as long as all of them take.
-		runtime.Gosched()
+		gate.Enter()
 		r.err = nil // from an attempt before, if any
-		if next, err := z.run(v, d, r); err != nil {
+		next, err := z.run(v, d, r)
+		gate.Leave()
+		if err != nil {
 			r.cs, r.err = Changeset{}, err
 		} else {
 			v = next

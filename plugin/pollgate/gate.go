@@ -1,0 +1,172 @@
+// Package pollgate keeps background work from starving the network.
+//
+// Go's scheduler reads ready sockets (the netpoller) only when a P has no
+// goroutine left to run, or from sysmon every 10 ms. A flood of UPDATEs
+// keeps the one P of a pinned server busy in convoys: 50 transactions, 50
+// audit lines, 50 replies. A query's packet then waits in the socket until
+// the convoy ends, for milliseconds, although it needs microseconds.
+//
+// A Gate splits such work into turns and makes the network part of the
+// rotation. Work runs between Enter and Leave, one holder at a time. A turn
+// may pass straight to the next holder while the network was polled less
+// than the Gate's budget ago. Once the budget is spent, the next turn waits
+// for the runtime to poll the network again: the Gate's own pipe becomes
+// readable and its pump goroutine, which the poller wakes along with every
+// socket that has a packet, hands the turn on. Whatever those packets start
+// (queries) runs before that pump, so a query waits for at most one budget
+// plus one turn of update work.
+//
+// The Go runtime has no goroutine priorities; this is how a goroutine asks
+// to run only once the network has been looked at.
+package pollgate
+
+import (
+	"os"
+	"sync"
+	"time"
+)
+
+// Gate hands turns of background work from one goroutine to the next,
+// through the network poller once a budget is spent. The zero value is not
+// usable; use New.
+type Gate struct {
+	budget time.Duration
+
+	mu       sync.Mutex
+	held     bool            // a goroutine is between Enter and Leave, or a turn is on its way to one
+	waiting  []chan struct{} // goroutines in Enter, first come first served
+	armed    bool            // a byte is in the pipe: the pump will hand the turn on after a poll
+	lastPoll time.Time       // when the pump last woke
+	polls    uint64          // how many times it woke, for tests
+
+	r, w *os.File
+}
+
+// New returns a Gate whose turns pass directly while the network was polled
+// less than budget ago. Its pump goroutine and pipe live as long as the
+// process: a Gate is meant to be shared by everything one process does.
+func New(budget time.Duration) (*Gate, error) {
+	r, w, err := os.Pipe() // non-blocking and registered with the poller
+	if err != nil {
+		return nil, err
+	}
+	g := &Gate{budget: budget, r: r, w: w}
+	go g.pump()
+	return g, nil
+}
+
+// Enter blocks until the caller holds the turn. A nil Gate lets it through.
+func (g *Gate) Enter() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	if !g.held && len(g.waiting) == 0 && g.fresh() {
+		g.held = true
+		g.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	g.waiting = append(g.waiting, ch)
+	if !g.held {
+		g.arm()
+	}
+	g.mu.Unlock()
+	<-ch
+}
+
+// Leave ends the caller's turn and passes it on: directly while the budget
+// lasts, through the poller once it is spent.
+func (g *Gate) Leave() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.waiting) == 0 {
+		g.held = false
+		return
+	}
+	if g.fresh() {
+		g.handOn()
+		return
+	}
+	g.held = false
+	g.arm()
+}
+
+// Yield ends the caller's turn and waits for another: a long task (a
+// snapshot) calls it every few records so that it runs in turns too.
+func (g *Gate) Yield() {
+	g.Leave()
+	g.Enter()
+}
+
+// fresh says whether the network was polled less than the budget ago.
+// Called with mu held.
+func (g *Gate) fresh() bool { return time.Since(g.lastPoll) < g.budget }
+
+// handOn gives the turn to the first waiting goroutine. Called with mu held.
+func (g *Gate) handOn() {
+	ch := g.waiting[0]
+	g.waiting[0] = nil
+	g.waiting = g.waiting[1:]
+	g.held = true
+	close(ch)
+}
+
+// arm makes the pump run after the next poll. Called with mu held.
+func (g *Gate) arm() {
+	if g.armed {
+		return
+	}
+	g.armed = true
+	if _, err := g.w.Write([]byte{0}); err != nil {
+		// A pipe of one byte never fills; should it fail anyway, pass the
+		// turn on without waiting rather than strand the waiters.
+		g.armed = false
+		g.lastPoll = time.Now()
+		g.handOn()
+	}
+}
+
+// Close stops the pump. No goroutine may be in Enter or hold a turn.
+func (g *Gate) Close() error {
+	return g.w.Close() // the pump reads EOF and returns; it closes r
+}
+
+// pump waits on the pipe, so the poller wakes it; each wake-up marks a poll
+// and gives the turn to the first waiter if no one holds it.
+func (g *Gate) pump() {
+	buf := make([]byte, 64)
+	for {
+		if _, err := g.r.Read(buf); err != nil {
+			g.r.Close()
+			return
+		}
+		g.mu.Lock()
+		g.armed = false
+		g.lastPoll = time.Now()
+		g.polls++
+		if !g.held && len(g.waiting) > 0 {
+			g.handOn()
+		}
+		g.mu.Unlock()
+	}
+}
+
+// Budget is how long the shared Gate lets turns pass between two polls of
+// the network: about half an idle query's p99 on the 2-core bench machine.
+const Budget = 100 * time.Microsecond
+
+var shared = sync.OnceValue(func() *Gate {
+	g, err := New(Budget)
+	if err != nil {
+		return nil // no pipe to spare: work goes on ungated
+	}
+	return g
+})
+
+// Shared returns the process's Gate, nil (which gates nothing) if it could
+// not be made.
+func Shared() *Gate { return shared() }

@@ -1,0 +1,182 @@
+package pollgate
+
+import (
+	"net"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func newGate(t *testing.T, budget time.Duration) *Gate {
+	t.Helper()
+	g, err := New(budget)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { g.Close() })
+	return g
+}
+
+func (g *Gate) pollCount() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.polls
+}
+
+// Turns never overlap, whether they pass directly (a long budget) or
+// through the poller (none), and every goroutine gets all of its turns.
+func TestTurnsAreExclusive(t *testing.T) {
+	for _, budget := range []time.Duration{0, time.Microsecond, time.Hour} {
+		t.Run(budget.String(), func(t *testing.T) {
+			g := newGate(t, budget)
+			var inside atomic.Int32
+			shared := 0 // guarded by the turns alone: -race checks it
+			var wg sync.WaitGroup
+			const workers, turns = 8, 200
+			for range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					g.Enter()
+					for range turns {
+						if n := inside.Add(1); n != 1 {
+							t.Errorf("%d goroutines hold a turn", n)
+						}
+						shared++
+						inside.Add(-1)
+						g.Yield()
+					}
+					g.Leave()
+				}()
+			}
+			wg.Wait()
+			if shared != workers*turns {
+				t.Fatalf("%d turns taken, want %d", shared, workers*turns)
+			}
+		})
+	}
+}
+
+// Once the budget is spent, the next turn starts only after the pump saw a
+// poll; while it lasts, turns pass without one.
+func TestSpentBudgetWaitsForAPoll(t *testing.T) {
+	g := newGate(t, 0)
+	g.Enter()
+	entered := make(chan uint64)
+	go func() {
+		g.Enter()
+		entered <- g.pollCount()
+		g.Leave()
+	}()
+	for !waiting(g) {
+		runtime.Gosched()
+	}
+	before := g.pollCount()
+	g.Leave()
+	if after := <-entered; after <= before {
+		t.Fatalf("the turn passed with %d polls, as many as before it was handed on", after)
+	}
+
+	long := newGate(t, time.Hour)
+	long.Enter() // the first turn waits for a poll: none was seen yet
+	start := long.pollCount()
+	for range 100 {
+		long.Yield()
+	}
+	long.Leave()
+	if n := long.pollCount(); n != start {
+		t.Fatalf("%d polls during 100 turns within the budget, want none", n-start)
+	}
+}
+
+func waiting(g *Gate) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.waiting) > 0
+}
+
+func TestNilGateLetsEverythingThrough(t *testing.T) {
+	var g *Gate
+	g.Enter()
+	g.Yield()
+	g.Leave()
+}
+
+// The point of the Gate: with one P kept busy by turns of work, a UDP
+// exchange still completes between turns. Without it, goroutines that keep
+// the P busy (runtime.Gosched between steps) leave the socket unread until
+// sysmon polls, every 10 ms.
+func TestSocketsAreReadBetweenTurns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	g := newGate(t, 100*time.Microsecond)
+
+	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	go func() {
+		buf := make([]byte, 16)
+		for {
+			n, addr, err := srv.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			srv.WriteTo(buf[:n], addr)
+		}
+	}()
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 { // a flood of update work, 50 µs a turn
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				g.Enter()
+				for t0 := time.Now(); time.Since(t0) < 50*time.Microsecond; {
+				}
+				g.Leave()
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	c, err := net.Dial("udp", srv.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var rtts []time.Duration
+	buf := make([]byte, 16)
+	for range 200 {
+		t0 := time.Now()
+		if _, err := c.Write([]byte("ping")); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		if _, err := c.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		rtts = append(rtts, time.Since(t0))
+	}
+	sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
+	p50, p90 := rtts[len(rtts)/2], rtts[len(rtts)*9/10]
+	t.Logf("round trips while the P is busy in turns: p50 %v, p90 %v", p50, p90)
+	// Each leg waits for at most a budget and a turn; sysmon's 10 ms is
+	// what an ungated flood would give.
+	if p90 > 3*time.Millisecond {
+		t.Fatalf("p90 round trip %v: the socket waited for sysmon, not for a turn", p90)
+	}
+}
