@@ -9,8 +9,10 @@ import (
 
 	"github.com/dyndns/dyndns/plugin/journal"
 	"github.com/dyndns/dyndns/plugin/masterfile"
+	"github.com/dyndns/dyndns/plugin/pollgate"
 	"github.com/dyndns/dyndns/plugin/storage"
 	"github.com/dyndns/dyndns/plugin/zone"
+	"github.com/miekg/dns"
 )
 
 // Options configure a Store: what every store takes (storage.Options, where
@@ -230,7 +232,7 @@ func (s *Store) Snapshot() error {
 		return nil
 	}
 	start := time.Now()
-	if err := masterfile.WriteAnnotated(s.path, v.Origin(), v.Serial(), v.WalkOwn, annotate(v, lsn), s.opts.FS); err != nil {
+	if err := masterfile.WriteAnnotated(s.path, v.Origin(), v.Serial(), paced(v.WalkOwn), annotate(v, lsn), s.opts.FS); err != nil {
 		return err
 	}
 	// The journal keeps the latest entries for IXFR even when the file has them.
@@ -248,6 +250,28 @@ func (s *Store) Snapshot() error {
 	s.opts.Log("zone %s: snapshot at serial %d, %d records, in %v", v.Origin(), v.Serial(), v.Records(), time.Since(start).Round(time.Millisecond))
 	return nil
 }
+
+// paced runs walk in turns of the process's pollgate, a few records a turn:
+// a snapshot of 100,000 records takes 100 ms or more, and run in one go it
+// would keep queries waiting for up to the scheduler's 10 ms time slice.
+// The walk only prints to a buffered file; the file's fsync comes after it,
+// outside the turns.
+func paced(walk func(func(dns.RR) error) error) func(func(dns.RR) error) error {
+	const perTurn = 64
+	return func(emit func(dns.RR) error) error {
+		gate.Enter()
+		defer gate.Leave()
+		n := 0
+		return walk(func(rr dns.RR) error {
+			if n++; n%perTurn == 0 {
+				gate.Yield()
+			}
+			return emit(rr)
+		})
+	}
+}
+
+var gate = pollgate.Shared()
 
 func (s *Store) snapshotLoop() {
 	defer s.loops.Done()
