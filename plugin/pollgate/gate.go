@@ -16,6 +16,11 @@
 // (queries) runs before that pump, so a query waits for at most one budget
 // plus one turn of update work.
 //
+// A turn never waits for a poll longer than the Gate's maxWait. When
+// queries saturate the P, the socket reader never runs out of packets and
+// the runtime stops polling (sysmon still does, every 10 ms); gated work
+// then gets a budget every maxWait, a share of the CPU rather than none.
+//
 // The Go runtime has no goroutine priorities; this is how a goroutine asks
 // to run only once the network has been looked at.
 package pollgate
@@ -30,27 +35,34 @@ import (
 // through the network poller once a budget is spent. The zero value is not
 // usable; use New.
 type Gate struct {
-	budget time.Duration
+	budget, maxWait time.Duration
 
 	mu       sync.Mutex
 	held     bool            // a goroutine is between Enter and Leave, or a turn is on its way to one
 	waiting  []chan struct{} // goroutines in Enter, first come first served
-	armed    bool            // a byte is in the pipe: the pump will hand the turn on after a poll
-	lastPoll time.Time       // when the pump last woke
-	polls    uint64          // how many times it woke, for tests
+	armed    bool            // the next poll, or maxWait, hands the turn on
+	armedAt  time.Time       // when armed was set
+	inPipe   bool            // a byte is in the pipe that the pump has not read
+	lastPoll time.Time       // when the pump last woke, or a wait timed out
+	polls    uint64          // how many times the pump woke, for tests
+	timeouts uint64          // how many waits ended at maxWait, for tests
 
-	r, w *os.File
+	r, w  *os.File
+	timer *time.Timer // ends a wait at maxWait
 }
 
 // New returns a Gate whose turns pass directly while the network was polled
-// less than budget ago. Its pump goroutine and pipe live as long as the
-// process: a Gate is meant to be shared by everything one process does.
-func New(budget time.Duration) (*Gate, error) {
+// less than budget ago, and otherwise wait for the next poll, or for
+// maxWait at most. Its pump goroutine and pipe live until Close: a Gate is
+// meant to be shared by everything one process does.
+func New(budget, maxWait time.Duration) (*Gate, error) {
 	r, w, err := os.Pipe() // non-blocking and registered with the poller
 	if err != nil {
 		return nil, err
 	}
-	g := &Gate{budget: budget, r: r, w: w}
+	g := &Gate{budget: budget, maxWait: maxWait, r: r, w: w}
+	g.timer = time.AfterFunc(time.Hour, g.expire)
+	g.timer.Stop()
 	go g.pump()
 	return g, nil
 }
@@ -115,23 +127,49 @@ func (g *Gate) handOn() {
 	close(ch)
 }
 
-// arm makes the pump run after the next poll. Called with mu held.
+// arm has the turn handed on after the next poll, or after maxWait.
+// Called with mu held.
 func (g *Gate) arm() {
 	if g.armed {
 		return
 	}
-	g.armed = true
-	if _, err := g.w.Write([]byte{0}); err != nil {
-		// A pipe of one byte never fills; should it fail anyway, pass the
-		// turn on without waiting rather than strand the waiters.
-		g.armed = false
-		g.lastPoll = time.Now()
+	g.armed, g.armedAt = true, time.Now()
+	if !g.inPipe {
+		// One byte at most is ever in the pipe, so the write never waits.
+		// Should it fail anyway, the timer still ends the wait.
+		if _, err := g.w.Write([]byte{0}); err == nil {
+			g.inPipe = true
+		}
+	}
+	g.timer.Reset(g.maxWait)
+}
+
+// settle ends a wait: the first waiter gets the turn if no one holds it.
+// Called with mu held.
+func (g *Gate) settle() {
+	g.armed = false
+	g.timer.Stop()
+	if !g.held && len(g.waiting) > 0 {
 		g.handOn()
 	}
 }
 
+// expire ends a wait that lasted maxWait without a poll. The turn gets a
+// budget as after a poll: the poller is busy, not idle.
+func (g *Gate) expire() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.armed || time.Since(g.armedAt) < g.maxWait {
+		return // settled already, or armed again since this timer was set
+	}
+	g.timeouts++
+	g.lastPoll = time.Now()
+	g.settle()
+}
+
 // Close stops the pump. No goroutine may be in Enter or hold a turn.
 func (g *Gate) Close() error {
+	g.timer.Stop()
 	return g.w.Close() // the pump reads EOF and returns; it closes r
 }
 
@@ -145,22 +183,25 @@ func (g *Gate) pump() {
 			return
 		}
 		g.mu.Lock()
-		g.armed = false
+		g.inPipe = false
 		g.lastPoll = time.Now()
 		g.polls++
-		if !g.held && len(g.waiting) > 0 {
-			g.handOn()
-		}
+		g.settle()
 		g.mu.Unlock()
 	}
 }
 
 // Budget is how long the shared Gate lets turns pass between two polls of
 // the network: about half an idle query's p99 on the 2-core bench machine.
-const Budget = 100 * time.Microsecond
+// MaxWait bounds a turn's wait for a poll: with queries saturating the
+// CPU, gated work (updates) still gets about a tenth of it.
+const (
+	Budget  = 100 * time.Microsecond
+	MaxWait = time.Millisecond
+)
 
 var shared = sync.OnceValue(func() *Gate {
-	g, err := New(Budget)
+	g, err := New(Budget, MaxWait)
 	if err != nil {
 		return nil // no pipe to spare: work goes on ungated
 	}

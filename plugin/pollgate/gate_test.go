@@ -10,9 +10,15 @@ import (
 	"time"
 )
 
-func newGate(t *testing.T, budget time.Duration) *Gate {
+// newGate returns a Gate whose turns only a poll hands on (maxWait: an
+// hour), unless the test says otherwise.
+func newGate(t *testing.T, budget time.Duration, maxWait ...time.Duration) *Gate {
 	t.Helper()
-	g, err := New(budget)
+	wait := time.Hour
+	if len(maxWait) > 0 {
+		wait = maxWait[0]
+	}
+	g, err := New(budget, wait)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,6 +30,12 @@ func (g *Gate) pollCount() uint64 {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.polls
+}
+
+func (g *Gate) timeoutCount() uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.timeouts
 }
 
 // Turns never overlap, whether they pass directly (a long budget) or
@@ -114,7 +126,7 @@ func TestSocketsAreReadBetweenTurns(t *testing.T) {
 		t.Skip("timing")
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	g := newGate(t, 100*time.Microsecond)
+	g := newGate(t, 100*time.Microsecond, MaxWait)
 
 	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -178,5 +190,48 @@ func TestSocketsAreReadBetweenTurns(t *testing.T) {
 	// what an ungated flood would give.
 	if p90 > 3*time.Millisecond {
 		t.Fatalf("p90 round trip %v: the socket waited for sysmon, not for a turn", p90)
+	}
+}
+
+// When the P never runs out of goroutines (queries saturating it), the
+// runtime does not poll, and a turn would wait for sysmon's 10 ms: maxWait
+// ends the wait sooner, so gated work keeps a share of the CPU.
+func TestTurnsWaitAtMostMaxWait(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	g := newGate(t, 0, time.Millisecond)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 { // always runnable: the run queue never empties
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	const turns = 50
+	start := time.Now()
+	for range turns {
+		g.Enter()
+		g.Leave()
+	}
+	took := time.Since(start)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d turns in %v: %d ended at maxWait, %d at a poll", turns, took, g.timeoutCount(), g.pollCount())
+	if g.timeoutCount() == 0 {
+		t.Fatal("no wait ended at maxWait")
+	}
+	if per := took / turns; per > 5*time.Millisecond {
+		t.Fatalf("a turn waited %v on average, want about maxWait (1 ms)", per)
 	}
 }
