@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -47,6 +48,9 @@ type ring struct {
 	ctx uintptr
 	efd *os.File // non-blocking, so registered with the netpoller
 
+	reapMu sync.Mutex // serialises collect, which owns events
+	events []ioEvent
+
 	mu      sync.Mutex
 	next    uint64
 	pending map[uint64]*request
@@ -77,7 +81,7 @@ func open() *ring {
 		unix.Syscall(unix.SYS_IO_DESTROY, ctx, 0, 0)
 		return nil
 	}
-	r := &ring{ctx: ctx, efd: os.NewFile(uintptr(fd), "aiosync-eventfd"), pending: make(map[uint64]*request)}
+	r := &ring{ctx: ctx, efd: os.NewFile(uintptr(fd), "aiosync-eventfd"), events: make([]ioEvent, depth), pending: make(map[uint64]*request)}
 	go r.reap()
 	return r
 }
@@ -157,45 +161,73 @@ func (r *ring) fsync(fd uintptr) (blocking bool, err error) {
 		}
 		break
 	}
-	if res := <-q.done; res < 0 {
-		return false, unix.Errno(-res)
+	// The eventfd wakes the reaper only when the runtime polls, and a P
+	// kept busy by queries does not poll (sysmon does, every 10 ms); timers
+	// still fire, so a wait longer than pollEvery collects for itself.
+	t := time.NewTimer(pollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case res := <-q.done:
+			if res < 0 {
+				return false, unix.Errno(-res)
+			}
+			return false, nil
+		case <-t.C:
+			if err := r.collect(); err != nil {
+				r.stop(err)
+			}
+			t.Reset(pollEvery)
+		}
 	}
-	return false, nil
 }
+
+// pollEvery is how long an fsync waits for the reaper before it collects
+// completions itself.
+const pollEvery = time.Millisecond
 
 // reap waits on the eventfd, through the netpoller, and hands each finished
 // fsync its result.
 func (r *ring) reap() {
 	var count [8]byte
-	events := make([]ioEvent, depth)
-	zero := unix.Timespec{}
 	for {
 		if _, err := r.efd.Read(count[:]); err != nil {
 			r.stop(fmt.Errorf("aiosync: eventfd: %w", err))
 			return
 		}
-		for {
-			n, _, e := unix.Syscall6(unix.SYS_IO_GETEVENTS, r.ctx, 0, depth,
-				uintptr(unsafe.Pointer(&events[0])), uintptr(unsafe.Pointer(&zero)), 0)
-			if e == unix.EINTR {
-				continue
-			}
-			if e != 0 {
-				r.stop(fmt.Errorf("aiosync: io_getevents: %w", e))
-				return
-			}
-			if n == 0 {
-				break
-			}
-			r.mu.Lock()
-			for _, ev := range events[:n] {
-				if q := r.pending[ev.data]; q != nil {
-					delete(r.pending, ev.data)
-					q.done <- ev.res
-				}
-			}
-			r.mu.Unlock()
+		if err := r.collect(); err != nil {
+			r.stop(err)
+			return
 		}
+	}
+}
+
+// collect takes the completions the kernel has, without waiting, and hands
+// each to its fsync.
+func (r *ring) collect() error {
+	r.reapMu.Lock()
+	defer r.reapMu.Unlock()
+	zero := unix.Timespec{}
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_IO_GETEVENTS, r.ctx, 0, depth,
+			uintptr(unsafe.Pointer(&r.events[0])), uintptr(unsafe.Pointer(&zero)), 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return fmt.Errorf("aiosync: io_getevents: %w", e)
+		}
+		if n == 0 {
+			return nil
+		}
+		r.mu.Lock()
+		for _, ev := range r.events[:n] {
+			if q := r.pending[ev.data]; q != nil {
+				delete(r.pending, ev.data)
+				q.done <- ev.res
+			}
+		}
+		r.mu.Unlock()
 	}
 }
 

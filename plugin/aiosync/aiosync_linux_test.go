@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 )
 
 func tempFile(t *testing.T) *os.File {
@@ -96,5 +97,59 @@ func TestSyncsBeyondTheContextDepth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A P that never runs out of goroutines (queries saturating it) never
+// polls the network, so the eventfd would wake the reaper only when sysmon
+// polls, every 10 ms. An fsync must not wait for that: it collects its
+// completion itself. Measured against the blocking fsync of the same file
+// in the same conditions, so a slow disk slows both.
+func TestSyncCompletesOnABusyP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("timing")
+	}
+	if !Async() {
+		t.Skip("no AIO here")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 { // always runnable: the run queue never empties
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); wg.Wait() }()
+
+	f := tempFile(t)
+	const syncs = 20
+	mean := func(blocking bool) time.Duration {
+		forceBlocking.Store(blocking)
+		defer forceBlocking.Store(false)
+		start := time.Now()
+		for range syncs {
+			if _, err := f.WriteString("x"); err != nil {
+				t.Fatal(err)
+			}
+			if err := Sync(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return time.Since(start) / syncs
+	}
+	blocking, aio := mean(true), mean(false)
+	t.Logf("fsync on a busy P: blocking %v, AIO %v", blocking, aio)
+	if aio > blocking+6*time.Millisecond { // sysmon polls every 10 ms
+		t.Fatalf("an AIO fsync took %v against %v blocking: it waited for a poll", aio, blocking)
 	}
 }
