@@ -13,7 +13,9 @@
 #   OUT=/tmp/dyndns-profile  BIN=/tmp/dyndns-coredns  BUILD=1  SRC=worktree
 #   GOMEMLIMIT (passed to the server when set)
 #   QUERY_RATE=0     >0: dnsperf also asks host names at this rate during the
-#                    flood, and the log gives their latency p50/p99/p99.9
+#                    flood, and the log gives their latency p50/p99/p99.9;
+#                    max: as fast as the server answers (with FLOOD_CLIENTS=1:
+#                    how long an UPDATE takes while queries saturate the server)
 #   TRACE_SECONDS=0  >0: a runtime trace of the flood, OUT/trace.out
 #                    (go tool trace -pprof=syscall OUT/trace.out: time in system calls)
 set -euo pipefail
@@ -26,6 +28,8 @@ FLOOD_CLIENTS=${FLOOD_CLIENTS:-50}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-12}
 PROFILE_SECONDS=${PROFILE_SECONDS:-8}
 QUERY_RATE=${QUERY_RATE:-0}
+QUERY_Q=(-Q "$QUERY_RATE")
+[ "$QUERY_RATE" = max ] && QUERY_Q=()
 TRACE_SECONDS=${TRACE_SECONDS:-0}
 OUT=${OUT:-/tmp/dyndns-profile}
 BIN=${BIN:-/tmp/dyndns-coredns}
@@ -96,10 +100,10 @@ curl -s "http://127.0.0.1:$PPROF/debug/pprof/heap?gc=1" -o "$OUT/heap.start"
 	-l "$SECONDS_PER_RUN" >"$WORK/flood.txt" 2>&1 &
 FLOOD_PID=$!
 PIDS+=("$FLOOD_PID")
-if [ "$QUERY_RATE" -gt 0 ]; then
+if [ "$QUERY_RATE" != 0 ]; then
 	# Random hosts of the zone: their answers are what a flood delays.
 	awk -v n="$HOSTS" -v s="$NSVC" 'BEGIN { srand(1); for (i = 0; i < 100000; i++) { h = int(rand() * n); printf "h%d-svc%d-sfo-prod.example.org A\n", h, h % s } }' >"$WORK/queries"
-	(sleep 1; "${PERF_CPU[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries" -Q "$QUERY_RATE" -c 10 -q 100 -v \
+	(sleep 1; "${PERF_CPU[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -d "$WORK/queries" "${QUERY_Q[@]}" -c 10 -q 100 -v \
 		-l $((SECONDS_PER_RUN - 2)) >"$WORK/queries.txt" 2>&1) &
 	QUERY_PID=$!
 	PIDS+=("$QUERY_PID")
@@ -113,11 +117,11 @@ curl -s "http://127.0.0.1:$PPROF/debug/pprof/allocs" -o "$OUT/allocs.0"
 curl -s "http://127.0.0.1:$PPROF/debug/pprof/profile?seconds=$PROFILE_SECONDS" -o "$OUT/cpu.prof"
 curl -s "http://127.0.0.1:$PPROF/debug/pprof/allocs" -o "$OUT/allocs.1"
 wait "$FLOOD_PID" || die "dnsperf failed: $(tail -n 3 "$WORK/flood.txt")"
-log "flood: $(awk '/Updates per second:/ {printf "%.0f updates/s", $4}' "$WORK/flood.txt"), $(lost flood)"
-if [ "$QUERY_RATE" -gt 0 ]; then
+log "flood: $(awk '/Updates per second:/ {printf "%.0f updates/s", $4} /Average Latency/ {printf ", mean latency %.2f ms", $4 * 1000}' "$WORK/flood.txt"), $(lost flood)"
+if [ "$QUERY_RATE" != 0 ]; then
 	wait "$QUERY_PID" || die "query dnsperf failed: $(tail -n 3 "$WORK/queries.txt")"
 	awk '$1 == ">" && $2 != "T" { print $NF }' "$WORK/queries.txt" | sort -g >"$WORK/queries.lat"
-	log "queries at $QUERY_RATE/s during the flood: $(awk '{ v[NR] = $1 } END { printf "p50 %.3f p99 %.3f p99.9 %.3f ms", v[int(NR * 0.5 + 0.999999)] * 1000, v[int(NR * 0.99 + 0.999999)] * 1000, v[int(NR * 0.999 + 0.999999)] * 1000 }' "$WORK/queries.lat"), $(lost queries)"
+	log "queries ($(awk '/Queries per second:/ {printf "%.0f/s", $4}' "$WORK/queries.txt")) during the flood: $(awk '{ v[NR] = $1 } END { printf "p50 %.3f p99 %.3f p99.9 %.3f ms", v[int(NR * 0.5 + 0.999999)] * 1000, v[int(NR * 0.99 + 0.999999)] * 1000, v[int(NR * 0.999 + 0.999999)] * 1000 }' "$WORK/queries.lat"), $(lost queries)"
 fi
 memory "after the flood"
 curl -s "http://127.0.0.1:$PPROF/debug/pprof/heap?gc=1" -o "$OUT/heap.flood"
