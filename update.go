@@ -138,16 +138,7 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 	case err != nil:
 		return dns.RcodeServerFailure, nil, err
 	}
-	gate.Enter()
-	if !cs.Empty() {
-		d.observe(origin, v)
-		audit(origin, state.IP(), key, cs)
-	}
-	if cs.ChangesRecords() {
-		d.notify(origin)
-		d.refreshChecks()
-	}
-	gate.Leave()
+	d.committed(origin, state.IP(), key, cs, v)
 	if d.ptrEnabled(origin) {
 		// The forward change stands; the client retries, and the retry
 		// redoes the PTR change (see followUpdate).
@@ -156,6 +147,21 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 		}
 	}
 	return dns.RcodeSuccess, granted, nil
+}
+
+// committed does the bookkeeping of a committed update, in a turn of the
+// gate: the gauges, the audit line, NOTIFY and the health checks.
+func (d *DynDNS) committed(origin, client, key string, cs zone.Changeset, v *zone.Version) {
+	gate.Enter()
+	defer gate.Leave() // a panic must not keep the turn
+	if !cs.Empty() {
+		d.observe(origin, v)
+		audit(origin, client, key, cs)
+	}
+	if cs.ChangesRecords() {
+		d.notify(origin)
+		d.refreshChecks()
+	}
 }
 
 // deadline is the lease deadline, in Unix seconds rounded up (a lease never
