@@ -116,8 +116,8 @@ func Sync(f *os.File) error {
 	}
 	var res error
 	blocking := false
-	// Control keeps the descriptor open (a Close waits) until the
-	// completion is in.
+	// Control holds a reference to the descriptor: a concurrent Close
+	// leaves it open (and its number unused) until the completion is in.
 	if err := rc.Control(func(fd uintptr) { blocking, res = r.fsync(fd) }); err != nil || blocking {
 		// A closed file (f.Sync says so as package os does), or a request
 		// the kernel turned away.
