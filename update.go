@@ -45,13 +45,6 @@ func (d *DynDNS) serveUpdate(ctx context.Context, w dns.ResponseWriter, r *dns.M
 	return dns.RcodeSuccess, nil
 }
 
-// gate paces an update's bookkeeping after its commit (the audit line, the
-// gauges) with the zone writers, so that queries are read between their
-// turns (see pollgate). The reply is not gated: a flood of 50 clients lost
-// a quarter of its rate when replies waited for turns, and a reply costs
-// about as much as the query it would let in.
-var gate = pollgate.Shared()
-
 // otherZones is the zone label of UPDATEs for zones the block does not
 // serve: labelling them with the client's zone name would let any client
 // create metric series at will. A zone name always ends in a dot, so it
@@ -150,10 +143,12 @@ func (d *DynDNS) update(ctx context.Context, state request.Request, origin strin
 }
 
 // committed does the bookkeeping of a committed update, in a turn of the
-// gate: the gauges, the audit line, NOTIFY and the health checks.
+// pollgate, so that queries are read between such turns: the gauges, the
+// audit line, NOTIFY and the health checks. The reply is not gated: a flood
+// of 50 clients lost a quarter of its rate when replies waited for turns,
+// and a reply costs about as much as the query it would let in.
 func (d *DynDNS) committed(origin, client, key string, cs zone.Changeset, v *zone.Version) {
-	gate.Enter()
-	defer gate.Leave() // a panic must not keep the turn
+	defer pollgate.Shared().Enter().Leave() // a panic must not keep the turn
 	if !cs.Empty() {
 		d.observe(origin, v)
 		audit(origin, client, key, cs)

@@ -259,19 +259,17 @@ func (s *Store) Snapshot() error {
 func paced(walk func(func(dns.RR) error) error) func(func(dns.RR) error) error {
 	const perTurn = 64
 	return func(emit func(dns.RR) error) error {
-		gate.Enter()
-		defer gate.Leave()
+		turn := pollgate.Shared().Enter()
+		defer func() { turn.Leave() }()
 		n := 0
 		return walk(func(rr dns.RR) error {
 			if n++; n%perTurn == 0 {
-				gate.Yield()
+				turn = turn.Yield()
 			}
 			return emit(rr)
 		})
 	}
 }
-
-var gate = pollgate.Shared()
 
 func (s *Store) snapshotLoop() {
 	defer s.loops.Done()

@@ -52,16 +52,16 @@ func TestTurnsAreExclusive(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					g.Enter()
+					turn := g.Enter()
 					for range turns {
 						if n := inside.Add(1); n != 1 {
 							t.Errorf("%d goroutines hold a turn", n)
 						}
 						shared++
 						inside.Add(-1)
-						g.Yield()
+						turn = turn.Yield()
 					}
-					g.Leave()
+					turn.Leave()
 				}()
 			}
 			wg.Wait()
@@ -76,29 +76,29 @@ func TestTurnsAreExclusive(t *testing.T) {
 // poll; while it lasts, turns pass without one.
 func TestSpentBudgetWaitsForAPoll(t *testing.T) {
 	g := newGate(t, 0)
-	g.Enter()
+	turn := g.Enter()
 	entered := make(chan uint64)
 	go func() {
-		g.Enter()
+		turn := g.Enter()
 		entered <- g.pollCount()
-		g.Leave()
+		turn.Leave()
 	}()
 	for !waiting(g) {
 		runtime.Gosched()
 	}
 	before := g.pollCount()
-	g.Leave()
+	turn.Leave()
 	if after := <-entered; after <= before {
 		t.Fatalf("the turn passed with %d polls, as many as before it was handed on", after)
 	}
 
 	long := newGate(t, time.Hour)
-	long.Enter() // the first turn waits for a poll: none was seen yet
+	turn = long.Enter() // the first turn waits for a poll: none was seen yet
 	start := long.pollCount()
 	for range 100 {
-		long.Yield()
+		turn = turn.Yield()
 	}
-	long.Leave()
+	turn.Leave()
 	if n := long.pollCount(); n != start {
 		t.Fatalf("%d polls during 100 turns within the budget, want none", n-start)
 	}
@@ -112,9 +112,29 @@ func waiting(g *Gate) bool {
 
 func TestNilGateLetsEverythingThrough(t *testing.T) {
 	var g *Gate
-	g.Enter()
-	g.Yield()
-	g.Leave()
+	g.Enter().Yield().Leave()
+}
+
+// The shared Gate gates only while the process has one P; a turn taken
+// with one P is still given back after GOMAXPROCS changed.
+func TestSharedGateGatesOnOneP(t *testing.T) {
+	g := Shared()
+	if g == nil {
+		t.Fatal("no shared Gate")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	if turn := g.Enter(); turn.held {
+		t.Fatal("a turn held with two Ps")
+	}
+	runtime.GOMAXPROCS(1)
+	turn := g.Enter()
+	if !turn.held {
+		t.Fatal("no turn held with one P")
+	}
+	runtime.GOMAXPROCS(2)
+	turn.Leave()
+	runtime.GOMAXPROCS(1)
+	g.Enter().Leave() // would block had the turn been kept
 }
 
 // The point of the Gate: with one P kept busy by turns of work, a UDP
@@ -156,10 +176,10 @@ func TestSocketsAreReadBetweenTurns(t *testing.T) {
 					return
 				default:
 				}
-				g.Enter()
+				turn := g.Enter()
 				for t0 := time.Now(); time.Since(t0) < 50*time.Microsecond; {
 				}
-				g.Leave()
+				turn.Leave()
 			}
 		}()
 	}
@@ -221,8 +241,7 @@ func TestTurnsWaitAtMostMaxWait(t *testing.T) {
 	const turns = 50
 	start := time.Now()
 	for range turns {
-		g.Enter()
-		g.Leave()
+		g.Enter().Leave()
 	}
 	took := time.Since(start)
 	close(stop)

@@ -255,7 +255,22 @@ func (l *countingLog) Commit(cs []Changeset) error {
 	return nil
 }
 
+// With one P, the process's pollgate makes each transaction a turn: the
+// writer runs that path too.
 func TestConcurrentUpdatesAreSerialisedAndBatched(t *testing.T) {
+	onEachProcs(t, testConcurrentUpdatesAreSerialisedAndBatched)
+}
+
+// onEachProcs runs test with the test binary's GOMAXPROCS and with one P.
+func onEachProcs(t *testing.T, test func(*testing.T)) {
+	t.Run("procs=default", test)
+	t.Run("procs=1", func(t *testing.T) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		test(t)
+	})
+}
+
+func testConcurrentUpdatesAreSerialisedAndBatched(t *testing.T) {
 	z := load(t, "example.org.", seedZone)
 	log := &countingLog{}
 	z.SetLog(log)

@@ -13,10 +13,6 @@ import (
 	"github.com/dyndns/dyndns/plugin/pollgate"
 )
 
-// gate paces the writers of every zone with the process's other background
-// work, so that queries are read between their turns (see pollgate).
-var gate = pollgate.Shared()
-
 var (
 	// ErrPanic is wrapped by the error of an update whose transaction
 	// panicked. Nothing of that update is kept; the zone's other updates go on.
@@ -189,13 +185,15 @@ func (z *Zone) attempt(batch []*request) error {
 	v := z.cur.Load()
 	d, rederived := z.deriver, false
 	var changes []Changeset
+	// Each transaction is a turn of the process's pollgate, so that queries
+	// are read between the updates of a batch: with one thread a batch would
+	// otherwise hold it for as long as all of them take.
+	gate := pollgate.Shared()
 	for _, r := range batch {
-		// Let queries in between the updates of a batch: with one thread a
-		// batch would otherwise hold it for as long as all of them take.
-		gate.Enter()
+		turn := gate.Enter()
 		r.err = nil // from an attempt before, if any
 		next, err := z.run(v, d, r)
-		gate.Leave()
+		turn.Leave()
 		if err != nil {
 			r.cs, r.err = Changeset{}, err
 		} else {

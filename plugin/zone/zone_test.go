@@ -57,6 +57,10 @@ func TestPanicInUpdateFailsOnlyThatUpdate(t *testing.T) {
 // A panic in one update of a batch fails that update only; the others of
 // the batch commit.
 func TestPanicInBatchSparesTheOthers(t *testing.T) {
+	onEachProcs(t, testPanicInBatchSparesTheOthers) // one P: the turn is given back
+}
+
+func testPanicInBatchSparesTheOthers(t *testing.T) {
 	z := load(t, "example.org.", seedZone)
 	release, held := make(chan struct{}), make(chan struct{})
 	go z.Update(func(*Txn) error { close(held); <-release; return nil })
