@@ -47,6 +47,9 @@ const (
 type ring struct {
 	ctx uintptr
 	efd *os.File // non-blocking, so registered with the netpoller
+	// resfd is efd's descriptor, for the iocbs. (*os.File).Fd would do
+	// today, but it switches a descriptor Go made non-blocking to blocking.
+	resfd uint32
 
 	reapMu sync.Mutex // serialises collect, which owns events
 	events []ioEvent
@@ -81,7 +84,7 @@ func open() *ring {
 		unix.Syscall(unix.SYS_IO_DESTROY, ctx, 0, 0)
 		return nil
 	}
-	r := &ring{ctx: ctx, efd: os.NewFile(uintptr(fd), "aiosync-eventfd"), events: make([]ioEvent, depth), pending: make(map[uint64]*request)}
+	r := &ring{ctx: ctx, efd: os.NewFile(uintptr(fd), "aiosync-eventfd"), resfd: uint32(fd), events: make([]ioEvent, depth), pending: make(map[uint64]*request)}
 	go r.reap()
 	return r
 }
@@ -143,7 +146,7 @@ func (r *ring) fsync(fd uintptr) (blocking bool, err error) {
 	r.pending[id] = q
 	r.mu.Unlock()
 
-	q.cb = iocb{data: id, opcode: cmdFsync, fildes: uint32(fd), flags: flagResfd, resfd: uint32(r.efd.Fd())}
+	q.cb = iocb{data: id, opcode: cmdFsync, fildes: uint32(fd), flags: flagResfd, resfd: r.resfd}
 	cbs := [1]*iocb{&q.cb}
 	for {
 		_, _, e := unix.Syscall(unix.SYS_IO_SUBMIT, r.ctx, 1, uintptr(unsafe.Pointer(&cbs[0])))
