@@ -61,7 +61,7 @@ type ring struct {
 }
 
 type request struct {
-	cb   iocb // read by the kernel until the completion: kept alive by pending
+	cb   iocb // copied by the kernel in io_submit; its data field names this request
 	done chan int64
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dyndns/dyndns/internal/onep"
 )
 
 func tempFile(t *testing.T) *os.File {
@@ -112,24 +114,7 @@ func TestSyncCompletesOnABusyP(t *testing.T) {
 	if !Async() {
 		t.Skip("no AIO here")
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 { // always runnable: the run queue never empties
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-					runtime.Gosched()
-				}
-			}
-		}()
-	}
-	defer func() { close(stop); wg.Wait() }()
+	onep.Saturate(t)
 
 	f := tempFile(t)
 	const syncs = 20

@@ -3,15 +3,15 @@ package durable
 import (
 	"errors"
 	"fmt"
-	"github.com/dyndns/dyndns/plugin/derive"
 	"math/rand/v2"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/dyndns/dyndns/internal/onep"
+	"github.com/dyndns/dyndns/plugin/derive"
 	"github.com/dyndns/dyndns/plugin/journal"
 	"github.com/dyndns/dyndns/plugin/journal/faultfs"
 	"github.com/dyndns/dyndns/plugin/storage"
@@ -92,7 +92,7 @@ func TestReplayEqualsMemory(t *testing.T) {
 	for seed := range uint64(5) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			if seed%2 == 1 { // on one P, the writer and the snapshot take pollgate turns
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+				onep.Use(t)
 			}
 			dir := t.TempDir()
 			r := rand.New(rand.NewPCG(seed, 7))

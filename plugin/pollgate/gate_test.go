@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dyndns/dyndns/internal/onep"
 )
 
 // newGate returns a Gate whose turns only a poll hands on (maxWait: an
@@ -145,7 +147,7 @@ func TestSocketsAreReadBetweenTurns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	onep.Use(t)
 	g := newGate(t, 100*time.Microsecond, MaxWait)
 
 	srv, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -164,26 +166,12 @@ func TestSocketsAreReadBetweenTurns(t *testing.T) {
 		}
 	}()
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 4 { // a flood of update work, 50 µs a turn
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				turn := g.Enter()
-				for t0 := time.Now(); time.Since(t0) < 50*time.Microsecond; {
-				}
-				turn.Leave()
-			}
-		}()
-	}
-	defer func() { close(stop); wg.Wait() }()
+	onep.Loop(t, 4, func() { // a flood of update work, 50 µs a turn
+		turn := g.Enter()
+		for t0 := time.Now(); time.Since(t0) < 50*time.Microsecond; {
+		}
+		turn.Leave()
+	})
 
 	c, err := net.Dial("udp", srv.LocalAddr().String())
 	if err != nil {
@@ -220,32 +208,14 @@ func TestTurnsWaitAtMostMaxWait(t *testing.T) {
 	if testing.Short() {
 		t.Skip("timing")
 	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	g := newGate(t, 0, time.Millisecond)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range 2 { // always runnable: the run queue never empties
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-					runtime.Gosched()
-				}
-			}
-		}()
-	}
+	onep.Saturate(t)
 	const turns = 50
 	start := time.Now()
 	for range turns {
 		g.Enter().Leave()
 	}
 	took := time.Since(start)
-	close(stop)
-	wg.Wait()
 	t.Logf("%d turns in %v: %d ended at maxWait, %d at a poll", turns, took, g.timeoutCount(), g.pollCount())
 	if g.timeoutCount() == 0 {
 		t.Fatal("no wait ended at maxWait")

@@ -3,12 +3,13 @@ package zone
 import (
 	"errors"
 	"fmt"
-	"github.com/dyndns/dyndns/plugin/derive"
 	"runtime"
 	"slices"
 	"sync"
 	"testing"
 
+	"github.com/dyndns/dyndns/internal/onep"
+	"github.com/dyndns/dyndns/plugin/derive"
 	"github.com/dyndns/dyndns/plugin/rotate"
 	"github.com/miekg/dns"
 )
@@ -265,7 +266,7 @@ func TestConcurrentUpdatesAreSerialisedAndBatched(t *testing.T) {
 func onEachProcs(t *testing.T, test func(*testing.T)) {
 	t.Run("procs=default", test)
 	t.Run("procs=1", func(t *testing.T) {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+		onep.Use(t)
 		test(t)
 	})
 }
