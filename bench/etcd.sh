@@ -186,7 +186,8 @@ start_dyndns() { # name store-lines
 }
 # BIND 9 primary with allow-update, as run.sh and scale.sh start it: as root
 # in the foreground (-f: -g would ignore the logging statement), per-update
-# log lines to null (dyndns logs none), its journal in the temp directory;
+# log lines to null (dyndns still writes its audit line per update: this
+# favours BIND), its journal in the temp directory;
 # plus a TCP listen queue for CLIENTS connections.
 start_named() { # name
 	local dir=$WORK/$1

@@ -87,8 +87,9 @@ lost() { grep -hE '(Queries|Updates) lost:' "$WORK/$1.txt" | sed 's/^ *//; s/  *
 # named_conf DIR PORT [OPTION...]: writes DIR/named.conf for BIND 9 as every
 # script runs it: a primary for $ZONE (DIR/db.$ZONE) taking updates from
 # 127.0.0.1, listening on 127.0.0.1:PORT, per-update log lines to null
-# (dyndns logs none), RRsets of any size (9.18.28+ refuse RRsets over 100
-# records by default), plus the option lines given (each ending in ";").
+# (dyndns still writes its audit line per update: this favours BIND), RRsets
+# of any size (9.18.28+ refuse RRsets over 100 records by default), plus the
+# option lines given (each ending in ";").
 named_conf() {
 	local dir=$1 port=$2 extra=""
 	shift 2

@@ -215,8 +215,8 @@ query_run file
 stop_server
 
 # --- BIND 9 primary with allow-update, run as root (no -u) in the foreground.
-# -f, not -g: -g ignores the logging statement, and BIND's default logs a line
-# per update, which dyndns does not do (no log plugin here).
+# -f, not -g: -g ignores the logging statement. BIND's per-update lines go to
+# null, while dyndns writes its audit line per update: this favours BIND.
 start_named() { # name
 	local dir=$WORK/$1
 	mkdir -p "$dir"
