@@ -18,6 +18,10 @@
 #                    how long an UPDATE takes while queries saturate the server)
 #   TRACE_SECONDS=0  >0: a runtime trace of the flood, OUT/trace.out
 #                    (go tool trace -pprof=syscall OUT/trace.out: time in system calls)
+#   FLOOD_RATE=0     >0: dnsperf -Q of the flood (0: as fast as the server answers)
+#   DATA_DIR=        where the zone directory goes (default: the temp directory
+#                    on /tmp); DATA_DIR=/dev/shm takes the disk out: fsync on
+#                    tmpfs writes nothing
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -31,6 +35,10 @@ QUERY_RATE=${QUERY_RATE:-0}
 QUERY_Q=(-Q "$QUERY_RATE")
 [ "$QUERY_RATE" = max ] && QUERY_Q=()
 TRACE_SECONDS=${TRACE_SECONDS:-0}
+FLOOD_RATE=${FLOOD_RATE:-0}
+FLOOD_Q=()
+[ "$FLOOD_RATE" = 0 ] || FLOOD_Q=(-Q "$FLOOD_RATE")
+DATA_DIR=${DATA_DIR:-}
 OUT=${OUT:-/tmp/dyndns-profile}
 BIN=${BIN:-/tmp/dyndns-coredns}
 BUILD=${BUILD:-1}
@@ -42,7 +50,12 @@ TOOLS_NEEDED=(dnsperf dig curl taskset)
 . bench/lib.sh
 
 build_coredns
-mkdir -p "$OUT" "$WORK/zones"
+mkdir -p "$OUT"
+if [ -n "$DATA_DIR" ]; then
+	ln -s "$(mktemp -d "$DATA_DIR/dyndns-profile.XXXXXX")" "$WORK/zones"
+else
+	mkdir -p "$WORK/zones"
+fi
 ZONE=example.org
 NSVC=$(((HOSTS + SERVICE_SIZE - 1) / SERVICE_SIZE))
 log "generating $HOSTS hosts in $NSVC services and a flood renumbering them"
@@ -96,7 +109,7 @@ log "answers $last after ${secs}s"
 memory "after the start"
 curl -s "http://127.0.0.1:$PPROF/debug/pprof/heap?gc=1" -o "$OUT/heap.start"
 
-"${PERF_CPU[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -u -d "$WORK/flood" -c "$FLOOD_CLIENTS" -q "$FLOOD_CLIENTS" \
+"${PERF_CPU[@]}" dnsperf -s 127.0.0.1 -p "$PORT" -u -d "$WORK/flood" -c "$FLOOD_CLIENTS" -q "$FLOOD_CLIENTS" "${FLOOD_Q[@]}" \
 	-l "$SECONDS_PER_RUN" >"$WORK/flood.txt" 2>&1 &
 FLOOD_PID=$!
 PIDS+=("$FLOOD_PID")
@@ -126,4 +139,5 @@ fi
 memory "after the flood"
 curl -s "http://127.0.0.1:$PPROF/debug/pprof/heap?gc=1" -o "$OUT/heap.flood"
 log "profiles in $OUT: cpu.prof, allocs.0 and allocs.1 (the flood's allocations lie between them), heap.start, heap.flood"
+[ -z "$DATA_DIR" ] || [ "$KEEP" = 1 ] || rm -rf "$(readlink "$WORK/zones")"
 OK=1
