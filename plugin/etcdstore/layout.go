@@ -51,8 +51,6 @@ func (k keys) logIndex(key string) (uint64, error) {
 	return strconv.ParseUint(strings.TrimPrefix(key, k.logPrefix()), 10, 64)
 }
 
-func parseIndex(v []byte) (uint64, error) { return strconv.ParseUint(string(v), 10, 64) }
-
 // encodeRecord encodes the changesets of one commit.
 func encodeRecord(cs []zone.Changeset) ([]byte, error) {
 	buf := binary.AppendUvarint(nil, uint64(len(cs)))
